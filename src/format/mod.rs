@@ -1,0 +1,3 @@
+//! Writers for the output formats, one file per format, and the atomic-write helper they share.
+
+pub mod atomic;

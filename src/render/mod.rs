@@ -1,0 +1,1 @@
+//! The CPU renderer: ray casting through a voxel grid, turntable GIFs and PNG stills.

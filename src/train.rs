@@ -1,0 +1,1 @@
+//! Training: the dataset cache, the loop, schedules and checkpoints.

@@ -1,0 +1,6 @@
+//! Voxel grids and everything that makes or reshapes them: fitting a mesh into a grid, surface
+//! overlap, solid fill, colour, resampling.
+
+mod grid;
+
+pub use grid::{VoxelGrid, MAX_EDGE};

@@ -1,0 +1,1 @@
+//! The watch daemon: file events, debounce, stable-file check, work queue, manifest.
