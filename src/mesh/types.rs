@@ -125,3 +125,21 @@ pub fn linear_to_srgb(c: f32) -> f32 {
         1.055 * c.powf(1.0 / 2.4) - 0.055
     }
 }
+
+/// Voxels read from a voxel file (`.vox`): integer positions in voxgen's frame (Z-up) after the
+/// file's scene transforms, each with an sRGB colour. Unbounded: fitting into a grid of at most
+/// 256 per axis is the voxel module's job.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Voxels {
+    /// Filled positions with their sRGB colours.
+    pub points: Vec<([i32; 3], [u8; 3])>,
+}
+
+/// What a reader produced: a surface to voxelize, or voxels to resample.
+#[derive(Clone, Debug)]
+pub enum Loaded {
+    /// Triangles from OBJ or glTF.
+    Mesh(Mesh),
+    /// Voxels from `.vox`.
+    Voxels(Voxels),
+}
