@@ -329,6 +329,8 @@ def last_line(text):
 
 def show_error(message):
     """A popup with an error, when Blender has a window (timers cannot use Operator.report)."""
+    if bpy.app.background:
+        return
     window_manager = bpy.context.window_manager
     windows = list(getattr(window_manager, "windows", []))
     if not windows:
