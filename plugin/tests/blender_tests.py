@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 
 import glbwriter  # noqa: E402
 import support  # noqa: E402
+from support import dense, exposed_face_count, noisy_sphere_vox  # noqa: E402
 import voxwriter as vw  # noqa: E402
 
 vp = support.load_module("vox_parser")
@@ -122,22 +123,6 @@ def mesh_arrays(mesh):
     return co.reshape(-1, 3), loops, starts, sizes, normals.reshape(-1, 3)
 
 
-def dense(model):
-    """A model's colour indices as a (sx, sy, sz) array."""
-    grid = np.zeros(model.size, dtype=np.int64)
-    raw = np.frombuffer(model.xyzi, dtype=np.uint8).reshape(-1, 4)
-    grid[raw[:, 0], raw[:, 1], raw[:, 2]] = raw[:, 3]
-    return grid
-
-
-def exposed_face_count(grid):
-    """Exposed unit faces of a dense grid, counted with numpy (independent of the add-on's mesher)."""
-    filled = np.pad(grid != 0, 1)
-    count = 0
-    for axis in range(3):
-        for shift in (1, -1):
-            count += int((filled & ~np.roll(filled, shift, axis=axis)).sum())
-    return count
 
 
 def check_mesh_against_model(test, mesh, model, palette, voxel_size, origin):
@@ -167,6 +152,12 @@ def check_mesh_against_model(test, mesh, model, palette, voxel_size, origin):
     mesh.loops.foreach_get("edge_index", edge_index)
     uses = np.bincount(edge_index, minlength=len(mesh.edges))
     test.assertTrue(((uses >= 2) & (uses % 2 == 0)).all(), "open or odd edges")
+
+
+def support_voxels(model):
+    """A model's voxels as (x, y, z, colour) tuples."""
+    raw = model.xyzi
+    return [tuple(raw[i:i + 4]) for i in range(0, len(raw), 4)]
 
 
 def world_bounds(obj):
@@ -403,8 +394,16 @@ class WrittenSceneTests(unittest.TestCase):
             model = self.scene.models[0]
             if mode == "CUBES":
                 self.assertEqual(len(mesh.polygons), 6 * model.voxel_count)
+                self.assertEqual(len(mesh.edges), 12 * model.voxel_count)
+                self.assertFalse(mesh.validate(verbose=False))
             elif mode == "GREEDY":
                 check_mesh_against_model(self, mesh, model, self.scene.palette, 1.0, (0, 0, 0))
+                self.assertFalse(mesh.validate(verbose=False))
+            else:
+                outside = support.exposed_faces(support_voxels(model), model.size, exterior_only=True)
+                areas = np.zeros(len(mesh.polygons))
+                mesh.polygons.foreach_get("area", areas)
+                self.assertAlmostEqual(areas.sum(), sum(outside.values()), places=4)
                 self.assertFalse(mesh.validate(verbose=False))
             colors = {tuple(c) for c in loop_colors_255(mesh)}
             used = {self.scene.palette[c] for c in model.xyzi[3::4]}
@@ -704,21 +703,6 @@ class SpeedTests(unittest.TestCase):
         self.assertGreater(faces, 10_000)
         self.assertLess(elapsed, 30.0)
 
-
-def noisy_sphere_vox(n, seed=0):
-    """A .vox file with an n^3 model: a sphere with a noisy surface, colours in 8-voxel blocks."""
-    rng = np.random.default_rng(seed)
-    x, y, z = np.meshgrid(np.arange(n), np.arange(n), np.arange(n), indexing="ij")
-    centre = (n - 1) / 2
-    radius = np.sqrt((x - centre) ** 2 + (y - centre) ** 2 + (z - centre) ** 2)
-    filled = radius + 3 * rng.random((n, n, n)) < n / 2
-    colors = (1 + (x // 8 + y // 8 + z // 8) % 7).astype(np.uint8)
-    index = np.nonzero(filled)
-    raw = np.stack([index[0], index[1], index[2], colors[index]], axis=1).astype(np.uint8).tobytes()
-    import struct
-
-    body = vw.size_chunk((n, n, n)) + vw.chunk(b"XYZI", struct.pack("<i", len(raw) // 4) + raw)
-    return b"VOX " + struct.pack("<i", 150) + vw.chunk(b"MAIN", b"", body)
 
 
 def main():

@@ -191,3 +191,44 @@ def voxel_behind(poly):
     cell = [corner[k] for k in range(3)]
     cell[axis] = poly[0][axis] - 1 if sign > 0 else poly[0][axis]
     return tuple(cell)
+
+
+def dense(model):
+    """A model's colour indices as a (sx, sy, sz) numpy array."""
+    import numpy as np
+
+    grid = np.zeros(model.size, dtype=np.int64)
+    raw = np.frombuffer(model.xyzi, dtype=np.uint8).reshape(-1, 4)
+    grid[raw[:, 0], raw[:, 1], raw[:, 2]] = raw[:, 3]
+    return grid
+
+
+def exposed_face_count(grid):
+    """Exposed unit faces of a dense grid, counted with numpy (independent of the add-on's mesher)."""
+    import numpy as np
+
+    filled = np.pad(grid != 0, 1)
+    count = 0
+    for axis in range(3):
+        for shift in (1, -1):
+            count += int((filled & ~np.roll(filled, shift, axis=axis)).sum())
+    return count
+
+
+def noisy_sphere_vox(n, seed=0):
+    """A .vox file with an n^3 model: a sphere with a noisy surface, colours in 8-voxel blocks."""
+    import struct
+
+    import numpy as np
+    import voxwriter as vw
+
+    rng = np.random.default_rng(seed)
+    x, y, z = np.meshgrid(np.arange(n), np.arange(n), np.arange(n), indexing="ij")
+    centre = (n - 1) / 2
+    radius = np.sqrt((x - centre) ** 2 + (y - centre) ** 2 + (z - centre) ** 2)
+    filled = radius + 3 * rng.random((n, n, n)) < n / 2
+    colors = (1 + (x // 8 + y // 8 + z // 8) % 7).astype(np.uint8)
+    index = np.nonzero(filled)
+    raw = np.stack([index[0], index[1], index[2], colors[index]], axis=1).astype(np.uint8).tobytes()
+    body = vw.size_chunk((n, n, n)) + vw.chunk(b"XYZI", struct.pack("<i", len(raw) // 4) + raw)
+    return b"VOX " + struct.pack("<i", 150) + vw.chunk(b"MAIN", b"", body)

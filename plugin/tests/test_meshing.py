@@ -157,6 +157,23 @@ class CubeTests(unittest.TestCase):
                 edges = support.directed_edges(data.polygons())
                 self.assertTrue(all(edges[(b, a)] == c for (a, b), c in edges.items()), name)
 
+    @unittest.skipUnless(NUMPY, "numpy missing")
+    def test_numpy_cubes_come_with_their_edges(self):
+        size, voxels, _ = shapes()["random 3"]
+        data = meshing.mesh_model(model(size, voxels), meshing.CUBES, use_numpy=True)
+        pairs, corner_edges = data.edges
+        self.assertEqual(len(pairs), 12 * len(voxels))
+        verts = data.vertices
+        lengths = abs(verts[pairs[:, 0]] - verts[pairs[:, 1]]).sum(axis=1)
+        self.assertTrue((lengths == 1).all())
+        loops = data.loops.reshape(-1, 4)
+        following = loops[:, [1, 2, 3, 0]].ravel()
+        expected = {frozenset(p) for p in zip(loops.ravel().tolist(), following.tolist())}
+        got = {frozenset(pairs[e].tolist()) for e in corner_edges}
+        self.assertEqual(got, expected)
+        for corner, edge in enumerate(corner_edges):
+            self.assertEqual(set(pairs[edge].tolist()), {int(loops.ravel()[corner]), int(following[corner])})
+
     def test_counts_order_hull_greedy_cubes(self):
         for name, (size, voxels, _) in shapes().items():
             m = model(size, voxels)

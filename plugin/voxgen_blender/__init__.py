@@ -104,6 +104,11 @@ class IMPORT_SCENE_OT_vox(bpy.types.Operator, ImportHelper):
         description="Add the file's colours as a Blender palette, in MagicaVoxel's display order",
         default=False,
     )
+    show_colors: BoolProperty(
+        name="Colours in Solid View",
+        description="Set the 3D Views' Solid shading to show colour attributes, so the voxel colours show at once",
+        default=True,
+    )
 
     def import_options(self):
         """The import settings chosen in the file browser."""
@@ -115,6 +120,7 @@ class IMPORT_SCENE_OT_vox(bpy.types.Operator, ImportHelper):
             keep_hierarchy=self.keep_hierarchy,
             use_materials=self.use_materials,
             add_palette=self.add_palette,
+            show_colors=self.show_colors,
         )
 
     def paths(self):

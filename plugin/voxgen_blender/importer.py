@@ -38,6 +38,7 @@ class ImportOptions:
     keep_hierarchy: bool = True
     use_materials: bool = True
     add_palette: bool = False
+    show_colors: bool = True
 
 
 @dataclass
@@ -70,6 +71,8 @@ def import_vox(context, path, options, collection=None):
     builder.build()
     if options.add_palette:
         add_palette(scene, stem)
+    if options.show_colors:
+        show_colors_in_solid_view(context)
     return result
 
 
@@ -88,7 +91,7 @@ class SceneBuilder:
         """Walks the scene graph, or places every model at the origin when the file has none."""
         if not self.scene.has_scene_graph():
             for model_id in range(len(self.scene.models)):
-                self.add_shape(model_id, f"{self.stem} {model_id}", Matrix.Identity(4), None, False, False)
+                self.add_shape(model_id, self.model_name(model_id), Matrix.Identity(4), None, False, False)
             return
         root = self.scene.nodes[vox_parser.ROOT_NODE]
         self.add_transform(root, None, Matrix.Identity(4), False, (), is_root=True)
@@ -107,11 +110,15 @@ class SceneBuilder:
         name = node.attrs.get("_name", "")
         if isinstance(child, vox_parser.ShapeNode):
             for model_id in child.models[:1]:
-                self.add_shape(model_id, name or f"{self.stem} {model_id}", local, parent, hidden, True)
+                self.add_shape(model_id, name or self.model_name(model_id), local, parent, hidden, True)
         elif isinstance(child, vox_parser.GroupNode):
             self.add_group(child, name, local, parent, hidden, path, is_root)
         elif child is None:
             self.result.warnings.append(f"transform node {node.node_id} refers to missing node {node.child}")
+
+    def model_name(self, model_id):
+        """An object name for an unnamed model: the file name, numbered when the file has several models."""
+        return self.stem if len(self.scene.models) == 1 else f"{self.stem} {model_id}"
 
     def add_group(self, group, name, local, parent, hidden, path, is_root):
         """An nGRP: an empty holding its children, or nothing (children get its transform) when flattening."""
@@ -198,7 +205,8 @@ def fill_mesh_numpy(mesh, data, origin, size, scene):
     verts = (np.asarray(data.vertices, dtype=np.float64) - np.asarray(origin)) * size
     sizes = np.asarray(data.face_sizes, dtype=np.int32)
     starts = (np.cumsum(sizes) - sizes).astype(np.int32)
-    set_geometry(mesh, verts.astype(np.float32).ravel(), np.asarray(data.loops, dtype=np.int32), starts, sizes)
+    set_geometry(mesh, verts.astype(np.float32).ravel(), np.asarray(data.loops, dtype=np.int32), starts, sizes,
+                 data.edges)
     palette = np.asarray(scene.palette, dtype=np.float32) / 255.0
     face_rgba = palette[np.asarray(data.face_colors, dtype=np.int64)]
     set_colors(mesh, np.repeat(face_rgba, sizes, axis=0).ravel())
@@ -218,19 +226,52 @@ def fill_mesh_plain(mesh, data, origin, size, scene):
     set_colors(mesh, colors)
 
 
-def set_geometry(mesh, coords, loops, starts, sizes):
-    """Fills vertices, loops and polygons with foreach_set, then derives the edges."""
+def set_geometry(mesh, coords, loops, starts, sizes, edges=None):
+    """Fills vertices, loops, polygons (and edges) with foreach_set.
+
+    Where Blender stores them as generic attributes (positions 3.5+, corners and edges 3.6+), those are written
+    directly, which is many times faster than the vertices/loops collections; there the edges are computed with
+    numpy as well for meshes that come with their edges (cubes), instead of by `Mesh.update(calc_edges=True)`.
+    """
     mesh.vertices.add(len(coords) // 3)
-    mesh.vertices.foreach_set("co", coords)
+    if not set_attribute(mesh, "position", "vector", coords):
+        mesh.vertices.foreach_set("co", coords)
     mesh.loops.add(len(loops))
-    mesh.loops.foreach_set("vertex_index", loops)
+    if not set_attribute(mesh, ".corner_vert", "value", loops):
+        mesh.loops.foreach_set("vertex_index", loops)
     mesh.polygons.add(len(starts))
     mesh.polygons.foreach_set("loop_start", starts)
     try:
         mesh.polygons.foreach_set("loop_total", sizes)
     except (AttributeError, TypeError, RuntimeError):
         pass  # read-only where Blender derives it from the next polygon's start
-    mesh.update(calc_edges=True)
+    if edges is not None and getattr(mesh, "attributes", None) is not None and ".corner_edge" in mesh.attributes:
+        pairs, corner_edges = edges
+        mesh.edges.add(len(pairs))
+        set_attribute(mesh, ".edge_verts", "value", np.asarray(pairs, dtype=np.int32).ravel())
+        set_attribute(mesh, ".corner_edge", "value", np.asarray(corner_edges, dtype=np.int32))
+        mesh.update()
+    else:
+        mesh.update(calc_edges=True)
+
+
+def set_attribute(mesh, name, field, values):
+    """Writes an existing generic attribute in one call; False when this Blender has no such attribute."""
+    attributes = getattr(mesh, "attributes", None)
+    attribute = attributes.get(name) if attributes is not None else None
+    if attribute is None:
+        return False
+    attribute.data.foreach_set(field, values)
+    return True
+
+
+def set_material_indices(mesh, indices):
+    """Polygon material indices through the `material_index` face attribute (3.4+), else the polygons."""
+    attributes = getattr(mesh, "attributes", None)
+    if attributes is not None and attributes.get("material_index") is None:
+        attributes.new("material_index", "INT", "FACE")
+    if not set_attribute(mesh, "material_index", "value", indices):
+        mesh.polygons.foreach_set("material_index", indices)
 
 
 def set_colors(mesh, rgba):
@@ -242,6 +283,15 @@ def set_colors(mesh, rgba):
         mesh.color_attributes.render_color_index = mesh.color_attributes.active_color_index
     except (AttributeError, TypeError):
         pass  # older Blender: the first colour attribute is the active one
+
+
+def show_colors_in_solid_view(context):
+    """Makes the 3D Views' Solid shading colour objects by their colour attribute (no effect without a screen)."""
+    screen = getattr(context, "screen", None)
+    for area in getattr(screen, "areas", []):
+        for space in area.spaces:
+            if space.type == "VIEW_3D":
+                space.shading.color_type = "VERTEX"
 
 
 def add_palette(scene, stem):
@@ -275,7 +325,8 @@ class MaterialSet:
         """Adds the material slots this mesh needs and sets each polygon's material index."""
         keys = {}
         slot_of_color = [0] * 256
-        for color in sorted({int(c) for c in face_colors}):
+        used = np.unique(np.asarray(face_colors)).tolist() if np is not None else sorted(set(face_colors))
+        for color in used:
             key = self.key_for(color)
             if key not in keys:
                 keys[key] = len(keys)
@@ -286,7 +337,7 @@ class MaterialSet:
                 indices = np.asarray(slot_of_color, dtype=np.int32)[np.asarray(face_colors, dtype=np.int64)]
             else:
                 indices = [slot_of_color[int(c)] for c in face_colors]
-            mesh.polygons.foreach_set("material_index", indices)
+            set_material_indices(mesh, indices)
 
     def material(self, key):
         """The Blender material of a key, reusing one made by an earlier import with the same settings."""

@@ -38,13 +38,15 @@ class MeshData:
     """Polygons of one model. Arrays are numpy arrays on the numpy path and lists on the plain path.
 
     vertices: (N, 3) integer corner coordinates; loops: vertex index per polygon corner, polygon after polygon;
-    face_sizes: corners per polygon; face_colors: palette colour index (1..255) per polygon.
+    face_sizes: corners per polygon; face_colors: palette colour index (1..255) per polygon;
+    edges: None, or (vertex pairs (E, 2), edge index per corner) when the mesher knows them (cubes, numpy path).
     """
 
     vertices: object
     loops: object
     face_sizes: object
     face_colors: object
+    edges: object = None
 
     @property
     def face_count(self):
@@ -262,6 +264,21 @@ def cube_quads():
 CUBE_QUADS = cube_quads()
 
 
+def cube_edges():
+    """The 12 corner pairs of a unit cube's edges, and the edge number of each of the 24 quad corners."""
+    pairs, corner_edges = [], []
+    for quad in CUBE_QUADS:
+        for k, start in enumerate(quad):
+            pair = tuple(sorted((start, quad[(k + 1) % 4])))
+            if pair not in pairs:
+                pairs.append(pair)
+            corner_edges.append(pairs.index(pair))
+    return tuple(pairs), tuple(corner_edges)
+
+
+CUBE_EDGES = cube_edges()
+
+
 def mesh_plain(model, mode):
     """The plain-Python mesher."""
     if mode == CUBES:
@@ -426,7 +443,10 @@ def cubes_numpy(model):
     quads = np.array(CUBE_QUADS, dtype=np.int64)
     loops = (np.arange(len(raw))[:, None, None] * 8 + quads[None, :, :]).ravel()
     colors = np.repeat(raw[:, 3], 6)
-    return MeshData(verts, loops, np.full(len(colors), 4, dtype=np.int64), colors)
+    cubes = np.arange(len(raw))[:, None, None]
+    pairs = (cubes * 8 + np.array(CUBE_EDGES[0], dtype=np.int64)[None, :, :]).reshape(-1, 2)
+    corner_edges = (cubes[:, :, 0] * 12 + np.array(CUBE_EDGES[1], dtype=np.int64)[None, :]).ravel()
+    return MeshData(verts, loops, np.full(len(colors), 4, dtype=np.int64), colors, (pairs, corner_edges))
 
 
 def mesh_numpy(model, mode):

@@ -152,6 +152,7 @@ def import_creature(context, settings, path):
     collection = creature_collection(context)
     if path.lower().endswith(".glb"):
         objects = importer.import_glb(context, path, collection)
+        importer.show_colors_in_solid_view(context)
     else:
         options = importer.ImportOptions(voxel_size=settings.voxel_size, origin="BOTTOM")
         objects = importer.import_vox(context, path, options, collection=collection).objects
