@@ -201,6 +201,7 @@ class RegistrationTests(unittest.TestCase):
         self.assertIn(voxgen_blender.menu_import, bpy.types.TOPBAR_MT_file_import._dyn_ui_initialize())
         self.assertEqual(bpy.types.VIEW3D_PT_voxgen.bl_category, "voxgen")
         self.assertTrue(hasattr(bpy.context.scene, "voxgen"))
+        self.assertEqual(hasattr(bpy.types, "IO_FH_vox"), BLENDER >= (4, 1, 0))
 
     def test_every_property_has_a_description(self):
         owners = [bpy.ops.import_scene.vox.get_rna_type(), bpy.ops.voxgen.generate.get_rna_type(),
@@ -429,6 +430,19 @@ class WrittenSceneTests(unittest.TestCase):
             links = principled(material).inputs["Base Color"].links
             self.assertEqual(links[0].from_node.bl_idname, "ShaderNodeVertexColor")
             self.assertEqual(links[0].from_node.layer_name, importer.COLOR_ATTRIBUTE)
+
+    def test_plain_python_path_without_numpy(self):
+        fast = self.by_name(import_vox(self.path, origin="CORNER", voxel_size=1.0))["plain"].data
+        saved = importer.np
+        importer.np = None
+        try:
+            slow = self.by_name(import_vox(self.path, origin="CORNER", voxel_size=1.0))["plain.001"].data
+        finally:
+            importer.np = saved
+        self.assertIsNot(fast, slow)
+        self.assertEqual(len(slow.polygons), len(fast.polygons))
+        check_mesh_against_model(self, slow, self.scene.models[0], self.scene.palette, 1.0, (0, 0, 0))
+        self.assertFalse(slow.validate(verbose=False))
 
     def test_materials_off_gives_one_vertex_colour_material(self):
         objects = self.by_name(import_vox(self.path, use_materials=False))
