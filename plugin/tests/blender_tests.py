@@ -205,6 +205,7 @@ class RegistrationTests(unittest.TestCase):
 
     def test_every_property_has_a_description(self):
         owners = [bpy.ops.import_scene.vox.get_rna_type(), bpy.ops.voxgen.generate.get_rna_type(),
+                  bpy.ops.import_scene.voxgen_glb.get_rna_type(),
                   bpy.ops.voxgen.import_new.get_rna_type(), panel.VoxgenSettings.bl_rna,
                   panel.VoxgenImportedFile.bl_rna, bpy.context.preferences.addons[ADDON].preferences.bl_rna]
         checked = 0
@@ -282,7 +283,7 @@ class CorpusImportTests(unittest.TestCase):
         self.assertEqual(len(meshes), len(scene.instances()))
         groups = sum(isinstance(n, vp.GroupNode) for n in scene.nodes.values())
         self.assertEqual(len(empties), max(groups - 1, 0) if scene.has_scene_graph() else 0)
-        self.assertEqual(sum(o.hide_viewport for o in meshes), sum(i.hidden for i in scene.instances()))
+        self.assertEqual(sum(o.hide_get() for o in meshes), sum(i.hidden for i in scene.instances()))
         checked = set()
         for obj in meshes:
             model_id = obj["vox_model"]
@@ -341,8 +342,8 @@ class WrittenSceneTests(unittest.TestCase):
         self.assertIs(objects["hand"].parent, objects["arm"])
         self.assertIs(objects["plain"].data, objects["hand"].data)
         self.assertIs(objects["ghost"].data, objects["tile"].data)
-        self.assertTrue(objects["ghost"].hide_viewport and objects["ghost"].hide_render)
-        self.assertFalse(objects["tile"].hide_viewport)
+        self.assertTrue(objects["ghost"].hide_get() and objects["ghost"].hide_render)
+        self.assertFalse(objects["tile"].hide_get() or objects["tile"].hide_render)
         self.assertIn("scene", bpy.data.collections)
 
     def test_world_positions_follow_magicavoxel_convention(self):
@@ -538,6 +539,20 @@ class GlbTests(unittest.TestCase):
             low, high = world_bounds(mesh_obj)
             np.testing.assert_allclose(low, (0, -1, 0), atol=1e-6)  # glTF Y-up -> Blender Z-up
             np.testing.assert_allclose(high, (1, 0, 1), atol=1e-6)
+
+    def test_glb_import_operator(self):
+        first = write("glb/op/a.glb", glbwriter.glb_bytes("a"))
+        write("glb/op/b.glb", glbwriter.glb_bytes("b"))
+        bpy.context.scene.voxgen.next_x = 0.0
+        objects = new_objects(lambda: bpy.ops.import_scene.voxgen_glb(
+            directory=os.path.dirname(first), files=[{"name": "a.glb"}, {"name": "b.glb"}]))
+        self.assertEqual(sorted(o.name for o in self.check_glb_objects(objects)), ["a", "b"])
+        bpy.context.view_layer.update()
+        a, b = sorted(objects, key=lambda o: o.name)
+        self.assertAlmostEqual(world_bounds(b)[0][0], world_bounds(a)[1][0] + bpy.context.scene.voxgen.spacing, 5)
+        broken = write("glb/op/broken.glb", b"glTF" + bytes(30))
+        with self.assertRaisesRegex(RuntimeError, "broken.glb: glTF import failed"):
+            bpy.ops.import_scene.voxgen_glb(filepath=broken)
 
     def test_broken_glb_is_an_import_failure(self):
         path = write("glb/broken.glb", b"glTF" + bytes(30))

@@ -29,6 +29,14 @@ bl_info = {
 }
 
 
+def selected_paths(operator):
+    """The files chosen in an import operator: several from `files` + `directory`, or the single `filepath`."""
+    names = [f.name for f in operator.files if f.name]
+    if names and operator.directory:
+        return [os.path.join(operator.directory, name) for name in names]
+    return [operator.filepath]
+
+
 class IMPORT_SCENE_OT_vox(bpy.types.Operator, ImportHelper):
     """Import MagicaVoxel .vox files (versions 150 and 200, with scene graph, palette and materials)"""
 
@@ -123,17 +131,10 @@ class IMPORT_SCENE_OT_vox(bpy.types.Operator, ImportHelper):
             show_colors=self.show_colors,
         )
 
-    def paths(self):
-        """The selected files: several from `files` + `directory`, or the single `filepath`."""
-        names = [f.name for f in self.files if f.name]
-        if names and self.directory:
-            return [os.path.join(self.directory, name) for name in names]
-        return [self.filepath]
-
     def execute(self, context):
         """Imports every selected file; a file that fails is reported and the others still import."""
         imported = 0
-        for path in self.paths():
+        for path in selected_paths(self):
             if self.import_one(context, path):
                 imported += 1
         return {"FINISHED"} if imported else {"CANCELLED"}
@@ -155,9 +156,46 @@ class IMPORT_SCENE_OT_vox(bpy.types.Operator, ImportHelper):
         return True
 
 
+class IMPORT_SCENE_OT_voxgen_glb(bpy.types.Operator, ImportHelper):
+    """Import voxgen creatures (.glb) with Blender's glTF importer, with materials showing their vertex colours"""
+
+    bl_idname = "import_scene.voxgen_glb"
+    bl_label = "Import voxgen Creatures"
+    bl_options = {"REGISTER", "UNDO"}
+
+    filename_ext = ".glb"
+    filter_glob: StringProperty(
+        default="*.glb",
+        options={"HIDDEN"},
+        description="File name patterns shown in the file browser",
+    )
+    files: CollectionProperty(
+        type=bpy.types.OperatorFileListElement,
+        options={"HIDDEN", "SKIP_SAVE"},
+        description="The .glb files to import (all files selected in the browser)",
+    )
+    directory: StringProperty(
+        subtype="DIR_PATH",
+        options={"HIDDEN", "SKIP_SAVE"},
+        description="Folder holding the selected files",
+    )
+
+    def execute(self, context):
+        """Imports each file into the voxgen collection, laid out in a row like the panel does."""
+        imported = 0
+        for path in selected_paths(self):
+            try:
+                panel.import_creature(context, context.scene.voxgen, path)
+                imported += 1
+            except importer.ImportFailure as err:
+                self.report({"ERROR"}, str(err))
+        return {"FINISHED"} if imported else {"CANCELLED"}
+
+
 def menu_import(self, context):
-    """File > Import entry."""
+    """File > Import entries."""
     self.layout.operator(IMPORT_SCENE_OT_vox.bl_idname, text="MagicaVoxel (.vox)")
+    self.layout.operator(IMPORT_SCENE_OT_voxgen_glb.bl_idname, text="voxgen Creatures (.glb)")
 
 
 def file_handler_class():
@@ -181,7 +219,7 @@ def file_handler_class():
     return IO_FH_vox
 
 
-classes = (prefs.VOXGEN_AP_preferences, IMPORT_SCENE_OT_vox) + panel.CLASSES
+classes = (prefs.VOXGEN_AP_preferences, IMPORT_SCENE_OT_vox, IMPORT_SCENE_OT_voxgen_glb) + panel.CLASSES
 handler = file_handler_class()
 if handler is not None:
     classes += (handler,)

@@ -163,8 +163,7 @@ class SceneBuilder:
         obj.parent = parent
         obj.matrix_basis = local
         if hidden:
-            obj.hide_viewport = True
-            obj.hide_render = True
+            hide(obj)
         self.result.objects.append(obj)
 
     def mesh_for(self, model_id):
@@ -176,6 +175,15 @@ class SceneBuilder:
             mesh = build_mesh(f"{self.stem} model {model_id}", data, model, self.scene, self.options, self.materials)
             self.meshes[model_id] = mesh
         return mesh
+
+
+def hide(obj):
+    """Hides an object in the viewport (the outliner's eye, which the user can flip back) and in renders."""
+    obj.hide_render = True
+    try:
+        obj.hide_set(True)
+    except RuntimeError:  # not in the active view layer: disable it in viewports instead
+        obj.hide_viewport = True
 
 
 def origin_point(size, origin):
