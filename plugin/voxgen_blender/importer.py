@@ -474,7 +474,7 @@ def import_glb(context, path, collection):
     try:
         outcome = bpy.ops.import_scene.gltf(filepath=path)
     except RuntimeError as err:
-        raise ImportFailure(f"{name}: glTF import failed: {first_line(err)}") from err
+        raise ImportFailure(f"{name}: glTF import failed: {error_summary(err)}") from err
     if "FINISHED" not in outcome:
         raise ImportFailure(f"{name}: glTF import was cancelled")
     new_objects = [obj for obj in bpy.data.objects if obj not in before]
@@ -493,8 +493,8 @@ def patch_numpy_bool():
         np.bool = bool
 
 
-def first_line(err):
-    """The first non-empty line of an exception's text."""
+def error_summary(err):
+    """The last non-empty line of an exception's text (Blender puts the reason there)."""
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     return lines[-1] if lines else type(err).__name__
 
