@@ -1,8 +1,8 @@
 //! Writers for the output formats, one file per format, and the atomic-write helper they share.
 //!
 //! - [`vox`]: MagicaVoxel `.vox`, one model or a scene of several, with a quantized palette.
-
-//! - [`palette`]: the colour quantizer behind it.
+//! - [`glb`]: binary glTF with a watertight, greedily merged surface and vertex colours.
+//! - [`palette`] and [`greedy`]: the colour quantizer and the mesher behind them.
 //!
 //! Scenes of several creatures share one layout: cells of equal size (the largest creature plus
 //! [`SCENE_GAP`] voxels) on the floor, the whole block centred on the origin.
@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 use crate::voxel::VoxelGrid;
 
 pub mod atomic;
+pub mod glb;
+pub mod greedy;
 pub mod palette;
 pub mod vox;
 
