@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+pub use crate::model::{DeviceChoice, ModelKind};
 
 /// Turns a folder of 3D meshes into new voxel creatures.
 #[derive(Debug, Parser)]
@@ -79,26 +81,6 @@ pub struct RenderOpts {
     /// Image width and height in pixels.
     #[arg(long, default_value_t = 256)]
     pub size: u32,
-}
-
-/// Model families voxgen can train.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelKind {
-    /// Variational autoencoder (3D convolutional, residual blocks).
-    Vae,
-}
-
-/// Where tensors live.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum DeviceChoice {
-    /// CUDA when a GPU is there, CPU otherwise.
-    #[default]
-    Auto,
-    /// Always the CPU.
-    Cpu,
-    /// The first CUDA GPU; an error when there is none.
-    Cuda,
 }
 
 /// Arguments of `voxgen train`.

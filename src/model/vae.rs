@@ -1,0 +1,375 @@
+//! The variational autoencoder: a 3D convolutional encoder down to 4³ cells, a Gaussian
+//! latent, and a mirrored decoder back to the full grid with occupancy logits and RGB.
+
+use serde::{Deserialize, Serialize};
+use tch::nn::{self, VarStore};
+use tch::{Device, Kind, Reduction, Tensor};
+
+use crate::error::{Error, Result};
+use crate::model::blocks::{self, ResBlock3d};
+use crate::model::checkpoint::Checkpoint;
+use crate::model::tensor::CHANNELS;
+use crate::model::{latent_noise, FamilyConfig, Generator};
+
+/// Smallest grid edge the VAE accepts.
+pub const MIN_RESOLUTION: usize = 8;
+/// Largest grid edge the VAE accepts.
+pub const MAX_RESOLUTION: usize = 256;
+/// Edge of the innermost feature grid.
+const BOTTOM: usize = 4;
+
+/// Architecture and loss settings of the VAE, stored in every checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VaeConfig {
+    /// Channels at full resolution; each halving of the grid doubles them.
+    pub base_channels: usize,
+    /// Cap on the channels of any layer.
+    pub max_channels: usize,
+    /// Weight of the KL term (per shape, in nats) against the per-voxel reconstruction terms.
+    pub beta: f64,
+    /// Steps over which the KL weight ramps from 0 to `beta`.
+    pub kl_warmup_steps: u64,
+}
+
+impl Default for VaeConfig {
+    fn default() -> Self {
+        VaeConfig { base_channels: 8, max_channels: 64, beta: 2e-3, kl_warmup_steps: 100 }
+    }
+}
+
+/// Checks that `resolution` is a power of two the VAE can halve down to 4³.
+pub fn check_resolution(resolution: usize) -> Result<()> {
+    if !(MIN_RESOLUTION..=MAX_RESOLUTION).contains(&resolution) || !resolution.is_power_of_two() {
+        return Err(Error::invalid(
+            "resolution",
+            format!(
+                "{resolution} (the VAE needs a power of two from {MIN_RESOLUTION} to {MAX_RESOLUTION})"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the latent size and the channel settings.
+fn check_sizes(latent: usize, config: &VaeConfig) -> Result<()> {
+    if latent == 0 || latent > 4096 {
+        return Err(Error::invalid("latent", format!("{latent} (must be 1 to 4096)")));
+    }
+    let channels = [config.base_channels, config.max_channels];
+    if channels.iter().any(|&c| !(4..=1024).contains(&c) || !c.is_power_of_two()) {
+        let reason = format!("{channels:?} (powers of two from 4 to 1024)");
+        return Err(Error::invalid("vae channels", reason));
+    }
+    if !(config.beta >= 0.0 && config.beta.is_finite()) {
+        return Err(Error::invalid("vae beta", format!("{} (must be 0 or more)", config.beta)));
+    }
+    Ok(())
+}
+
+/// Channel widths by level: level 0 is the full grid, the last level is 4³.
+fn widths(resolution: usize, config: &VaeConfig) -> Vec<i64> {
+    let levels = (resolution / BOTTOM).trailing_zeros() as usize;
+    (0..=levels).map(|l| (config.base_channels << l).min(config.max_channels) as i64).collect()
+}
+
+/// The encoder: stem conv, then per level a strided conv and a residual block, then two
+/// linear heads for the mean and log-variance of the latent.
+#[derive(Debug)]
+struct Encoder {
+    stem: nn::Conv3D,
+    levels: Vec<(nn::Conv3D, ResBlock3d)>,
+    norm: nn::GroupNorm,
+    mu: nn::Linear,
+    logvar: nn::Linear,
+}
+
+impl Encoder {
+    fn new(vs: nn::Path, widths: &[i64], latent: i64) -> Self {
+        let stem = blocks::conv3(&vs / "stem", CHANNELS as i64, widths[0]);
+        let levels = widths
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| {
+                let down = blocks::down(&vs / format!("down{i}"), w[0], w[1]);
+                (down, ResBlock3d::new(&vs / format!("res{i}"), w[1], w[1]))
+            })
+            .collect();
+        let top = *widths.last().unwrap_or(&1);
+        let flat = top * (BOTTOM as i64).pow(3);
+        Encoder {
+            stem,
+            levels,
+            norm: blocks::norm(&vs / "norm", top),
+            mu: nn::linear(&vs / "mu", flat, latent, Default::default()),
+            logvar: nn::linear(&vs / "logvar", flat, latent, Default::default()),
+        }
+    }
+
+    fn forward(&self, xs: &Tensor) -> (Tensor, Tensor) {
+        let mut h = xs.apply(&self.stem);
+        for (down, res) in &self.levels {
+            h = h.apply(down).apply(res);
+        }
+        let h = h.apply(&self.norm).silu().flatten(1, -1);
+        (h.apply(&self.mu), h.apply(&self.logvar).clamp(-12.0, 12.0))
+    }
+}
+
+/// The decoder: linear to 4³ cells, a residual block, then per level a transposed conv
+/// (and a residual block below full resolution), then a conv to the 4 output channels.
+#[derive(Debug)]
+struct Decoder {
+    fc: nn::Linear,
+    bottom: ResBlock3d,
+    levels: Vec<(nn::ConvTranspose3D, Option<ResBlock3d>)>,
+    norm: nn::GroupNorm,
+    out: nn::Conv3D,
+    top: i64,
+}
+
+impl Decoder {
+    fn new(vs: nn::Path, widths: &[i64], latent: i64) -> Self {
+        let top = *widths.last().unwrap_or(&1);
+        let levels = widths
+            .windows(2)
+            .enumerate()
+            .rev()
+            .map(|(i, w)| {
+                let up = blocks::up(&vs / format!("up{i}"), w[1], w[0]);
+                let res = (i > 0).then(|| ResBlock3d::new(&vs / format!("res{i}"), w[0], w[0]));
+                (up, res)
+            })
+            .collect();
+        Decoder {
+            fc: nn::linear(&vs / "fc", latent, top * (BOTTOM as i64).pow(3), Default::default()),
+            bottom: ResBlock3d::new(&vs / "bottom", top, top),
+            levels,
+            norm: blocks::norm(&vs / "norm", widths[0]),
+            out: blocks::conv3(&vs / "out", widths[0], CHANNELS as i64),
+            top,
+        }
+    }
+
+    fn forward(&self, z: &Tensor) -> Tensor {
+        let b = BOTTOM as i64;
+        let mut h = z.apply(&self.fc).view([-1, self.top, b, b, b]).apply(&self.bottom);
+        for (up, res) in &self.levels {
+            h = h.apply(up);
+            if let Some(res) = res {
+                h = h.apply(res);
+            }
+        }
+        let out = h.apply(&self.norm).silu().apply(&self.out);
+        Tensor::cat(&[out.narrow(1, 0, 1), out.narrow(1, 1, 3).tanh()], 1)
+    }
+}
+
+/// What one forward pass through the VAE gives.
+#[derive(Debug)]
+pub struct VaeOutput {
+    /// Reconstruction `[B, 4, N, N, N]`: occupancy logits, then RGB in [-1, 1].
+    pub recon: Tensor,
+    /// Latent means `[B, latent]`.
+    pub mu: Tensor,
+    /// Latent log-variances `[B, latent]`.
+    pub logvar: Tensor,
+}
+
+/// The loss of one batch: the total to minimise and its parts as numbers.
+#[derive(Debug)]
+pub struct VaeLoss {
+    /// `occupancy + colour + weight * kl`, with gradient.
+    pub total: Tensor,
+    /// Occupancy BCE with logits, mean per voxel.
+    pub occupancy: Tensor,
+    /// Colour MSE over filled voxels, mean per channel.
+    pub colour: Tensor,
+    /// KL divergence to N(0, I), nats per shape.
+    pub kl: Tensor,
+}
+
+/// A 3D convolutional variational autoencoder for `[4, N, N, N]` grids.
+#[derive(Debug)]
+pub struct Vae {
+    vars: VarStore,
+    encoder: Encoder,
+    decoder: Decoder,
+    resolution: usize,
+    latent: usize,
+    config: VaeConfig,
+}
+
+impl Vae {
+    /// A freshly initialised VAE for `resolution`³ grids (a power of two from 8 to 256) with
+    /// a latent of `latent` values, on `device`.
+    pub fn new(
+        device: Device,
+        resolution: usize,
+        latent: usize,
+        config: &VaeConfig,
+    ) -> Result<Vae> {
+        check_resolution(resolution)?;
+        check_sizes(latent, config)?;
+        let vars = VarStore::new(device);
+        let widths = widths(resolution, config);
+        let encoder = Encoder::new(vars.root() / "enc", &widths, latent as i64);
+        let decoder = Decoder::new(vars.root() / "dec", &widths, latent as i64);
+        Ok(Vae { vars, encoder, decoder, resolution, latent, config: config.clone() })
+    }
+
+    /// The VAE stored in `checkpoint`, on `device`.
+    pub fn load(checkpoint: &Checkpoint, device: Device) -> Result<Vae> {
+        let meta = &checkpoint.meta;
+        let FamilyConfig::Vae(config) = &meta.config;
+        let mut vae = Vae::new(device, meta.resolution, meta.latent, config)?;
+        checkpoint.load_into(&mut vae.vars)?;
+        Ok(vae)
+    }
+
+    /// The variables (weights) of the model.
+    pub fn vars(&self) -> &VarStore {
+        &self.vars
+    }
+
+    /// Size of the latent vector.
+    pub fn latent(&self) -> usize {
+        self.latent
+    }
+
+    /// The architecture and loss settings.
+    pub fn config(&self) -> &VaeConfig {
+        &self.config
+    }
+
+    /// Number of trainable values.
+    pub fn parameter_count(&self) -> i64 {
+        self.vars.trainable_variables().iter().map(Tensor::numel).sum::<usize>() as i64
+    }
+
+    /// Latent mean and log-variance of a batch `[B, 4, N, N, N]`.
+    pub fn encode(&self, xs: &Tensor) -> (Tensor, Tensor) {
+        self.encoder.forward(xs)
+    }
+
+    /// Decodes latents `[B, latent]` into `[B, 4, N, N, N]`: occupancy logits, RGB in [-1, 1].
+    pub fn decode(&self, z: &Tensor) -> Tensor {
+        self.decoder.forward(z)
+    }
+
+    /// Encodes, draws a latent with the reparameterisation trick (torch's global generator),
+    /// and decodes.
+    pub fn forward(&self, xs: &Tensor) -> VaeOutput {
+        let (mu, logvar) = self.encode(xs);
+        let z = &mu + (&logvar * 0.5).exp() * mu.randn_like();
+        VaeOutput { recon: self.decode(&z), mu, logvar }
+    }
+
+    /// The loss of `out` against the batch `xs` it came from. `pos_weight` scales the loss of
+    /// filled cells (they are far fewer than empty ones); `kl_weight` is the current β.
+    pub fn loss(&self, xs: &Tensor, out: &VaeOutput, pos_weight: f64, kl_weight: f64) -> VaeLoss {
+        let target = (xs.narrow(1, 0, 1) + 1.0) * 0.5;
+        let pos_weight = Tensor::from_slice(&[pos_weight as f32]).to_device(xs.device());
+        let occupancy = out.recon.narrow(1, 0, 1).binary_cross_entropy_with_logits(
+            &target,
+            None::<Tensor>,
+            Some(pos_weight),
+            Reduction::Mean,
+        );
+        let error = (out.recon.narrow(1, 1, 3) - xs.narrow(1, 1, 3)).square() * &target;
+        let colour = error.sum(Kind::Float) / (target.sum(Kind::Float) * 3.0).clamp_min(1.0);
+        let kl = (out.logvar.exp() + out.mu.square() - 1.0 - &out.logvar).sum_dim_intlist(
+            1,
+            false,
+            Kind::Float,
+        ) * 0.5;
+        let kl = kl.mean(Kind::Float);
+        let total = &occupancy + &colour + &kl * kl_weight;
+        VaeLoss { total, occupancy, colour, kl }
+    }
+
+    /// The KL weight at optimizer step `step`: a linear ramp to `beta` over the warm-up.
+    pub fn kl_weight(&self, step: u64) -> f64 {
+        let warmup = self.config.kl_warmup_steps.max(1) as f64;
+        self.config.beta * ((step as f64 + 1.0) / warmup).min(1.0)
+    }
+}
+
+/// Shapes decoded at once while sampling: fewer for large grids to bound memory.
+fn sample_batch(resolution: usize) -> usize {
+    ((1usize << 21) / resolution.pow(3)).clamp(1, 64)
+}
+
+impl Generator for Vae {
+    fn resolution(&self) -> usize {
+        self.resolution
+    }
+
+    fn generate(
+        &self,
+        n: usize,
+        seed: u64,
+        emit: &mut dyn FnMut(Tensor) -> Result<()>,
+    ) -> Result<()> {
+        let z = latent_noise(n, self.latent, seed);
+        let batch = sample_batch(self.resolution);
+        let _guard = tch::no_grad_guard();
+        for start in (0..n).step_by(batch) {
+            let count = batch.min(n - start);
+            let z = z.narrow(0, start as i64, count as i64).to_device(self.vars.device());
+            emit(self.decode(&z).to_device(Device::Cpu))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolutions_must_be_powers_of_two_in_range() {
+        for ok in [8, 16, 32, 64, 128, 256] {
+            assert!(check_resolution(ok).is_ok(), "{ok}");
+        }
+        for bad in [0, 4, 12, 24, 48, 512] {
+            let err = check_resolution(bad).unwrap_err().to_string();
+            assert!(err.contains(&bad.to_string()) && err.contains("power of two"), "{err}");
+        }
+    }
+
+    #[test]
+    fn widths_double_per_level_up_to_the_cap() {
+        let cfg = VaeConfig { base_channels: 8, max_channels: 32, ..Default::default() };
+        assert_eq!(widths(8, &cfg), vec![8, 16]);
+        assert_eq!(widths(64, &cfg), vec![8, 16, 32, 32, 32]);
+    }
+
+    #[test]
+    fn forward_shapes_and_output_ranges() {
+        tch::manual_seed(1);
+        let vae = Vae::new(Device::Cpu, 16, 5, &VaeConfig::default()).unwrap();
+        let xs = Tensor::rand([3, 4, 16, 16, 16], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
+        let out = vae.forward(&xs);
+        assert_eq!(out.recon.size(), vec![3, 4, 16, 16, 16]);
+        assert_eq!(out.mu.size(), vec![3, 5]);
+        let rgb = out.recon.narrow(1, 1, 3);
+        assert!(rgb.abs().max().double_value(&[]) <= 1.0);
+        let loss = vae.loss(&xs.sign(), &out, 3.0, 0.01);
+        assert!(loss.total.double_value(&[]).is_finite());
+        assert!(loss.kl.double_value(&[]) >= 0.0);
+    }
+
+    #[test]
+    fn kl_weight_ramps_up_then_holds() {
+        let cfg = VaeConfig { beta: 0.5, kl_warmup_steps: 10, ..Default::default() };
+        let vae = Vae::new(Device::Cpu, 8, 2, &cfg).unwrap();
+        assert!((vae.kl_weight(0) - 0.05).abs() < 1e-12);
+        assert_eq!(vae.kl_weight(9), 0.5);
+        assert_eq!(vae.kl_weight(1000), 0.5);
+    }
+
+    #[test]
+    fn bad_latent_is_rejected() {
+        assert!(Vae::new(Device::Cpu, 8, 0, &VaeConfig::default()).is_err());
+    }
+}

@@ -1,1 +1,0 @@
-//! Training: the dataset cache, the loop, schedules and checkpoints.
