@@ -1,1 +1,0 @@
-//! The watch daemon: file events, debounce, stable-file check, work queue, manifest.
