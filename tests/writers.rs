@@ -394,7 +394,9 @@ fn glb_files_pass_the_khronos_validator_cleanly() {
 
 #[test]
 fn glb_with_more_than_65534_vertices_uses_u32_indices_and_validates() {
-    let Some(modules) = node_modules("glb_with_more_than_65534_vertices") else {
+    let Some(modules) =
+        node_modules("glb_with_more_than_65534_vertices_uses_u32_indices_and_validates")
+    else {
         return;
     };
     let g = random_blob([40, 40, 40], 11);
@@ -596,20 +598,14 @@ fn normalized(
     voxels.into_iter().map(|(p, c)| ([0, 1, 2].map(|a| p[a] - lo[a]), c)).collect()
 }
 
-#[test]
-fn goxel_opens_the_vox_with_the_same_voxels_and_colours() {
-    if !goxel_available("goxel_opens_the_vox_with_the_same_voxels_and_colours") {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (vox_path, txt_path) = (dir.path().join("creature.vox"), dir.path().join("creature.txt"));
-    let g = creature();
-    vox::write_vox(&g, &vox_path).unwrap();
+/// Runs goxel on `vox_path` and returns the voxels of its `.txt` export.
+fn goxel_export(vox_path: &Path) -> Vec<([i64; 3], [u8; 3])> {
+    let txt_path = vox_path.with_extension("txt");
     let out = Command::new("xvfb-run")
         .args(["-a", "goxel", "--export"])
         .arg(&txt_path)
-        .arg(&vox_path)
-        .current_dir(dir.path())
+        .arg(vox_path)
+        .current_dir(vox_path.parent().unwrap())
         .output()
         .unwrap();
     assert!(
@@ -618,10 +614,58 @@ fn goxel_opens_the_vox_with_the_same_voxels_and_colours() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let got = normalized(read_goxel_txt(&txt_path));
+    read_goxel_txt(&txt_path)
+}
+
+#[test]
+fn goxel_opens_the_vox_with_the_same_voxels_and_colours() {
+    if !goxel_available("goxel_opens_the_vox_with_the_same_voxels_and_colours") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("creature.vox");
+    let g = creature();
+    vox::write_vox(&g, &path).unwrap();
+    let got = normalized(goxel_export(&path));
     let want = normalized(g.voxels().map(|(p, c)| (p.map(|v| v as i64), c)));
     assert_eq!(got.len(), g.count());
     assert_eq!(got, want);
+}
+
+#[test]
+fn goxel_places_scene_creatures_apart_on_the_floor() {
+    if !goxel_available("goxel_places_scene_creatures_apart_on_the_floor") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scene.vox");
+    let creatures = scene_creatures(); // no colour is shared between two creatures
+    vox::write_vox_scene(&creatures, &path).unwrap();
+    let world = goxel_export(&path);
+    assert_eq!(world.len(), creatures.iter().map(|(_, g)| g.count()).sum::<usize>());
+
+    // goxel applies the scene translations: each creature must be its grid shifted by one offset.
+    let mut boxes = Vec::new();
+    for (name, g) in &creatures {
+        let colours: BTreeSet<[u8; 3]> = g.voxels().map(|(_, c)| c).collect();
+        let mine: BTreeSet<_> =
+            world.iter().filter(|(_, c)| colours.contains(c)).copied().collect();
+        let (first, rgb) = g.voxels().next().unwrap();
+        let anchor = mine.iter().find(|(_, c)| *c == rgb).unwrap().0;
+        let offset = [0, 1, 2].map(|a| anchor[a] - first[a] as i64);
+        let expect: BTreeSet<_> =
+            g.voxels().map(|(p, c)| ([0, 1, 2].map(|a| p[a] as i64 + offset[a]), c)).collect();
+        assert_eq!(mine, expect, "{name}");
+        let dims = g.dims().map(|d| d as i64);
+        boxes.push((offset, [0, 1, 2].map(|a| offset[a] + dims[a])));
+    }
+    for (k, (lo, hi)) in boxes.iter().enumerate() {
+        assert_eq!(lo[2], 0, "creature {k} is not on the floor");
+        for (lo2, hi2) in &boxes[k + 1..] {
+            let gap = SCENE_GAP as i64;
+            assert!((0..2).any(|a| hi[a] + gap <= lo2[a] || hi2[a] + gap <= lo[a]));
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

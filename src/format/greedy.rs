@@ -9,7 +9,7 @@
 //! lies on and triangulates each rectangle as a fan around its centre; a rectangle with nothing
 //! inserted becomes two triangles. No triangle is degenerate: the centre is never on a side.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use crate::voxel::VoxelGrid;
 
@@ -94,18 +94,21 @@ fn exposed_mask(
     layer: usize,
 ) -> Vec<Option<[u8; 3]>> {
     let (ua, va) = ((axis + 1) % 3, (axis + 2) % 3);
-    let (nu, nv) = (grid.dims()[ua], grid.dims()[va]);
-    let step = if positive { 1 } else { -1 };
-    let mut mask = vec![None; nu * nv];
-    for v in 0..nv {
-        for u in 0..nu {
-            let mut p = [0usize; 3];
-            (p[axis], p[ua], p[va]) = (layer, u, v);
-            let Some(color) = grid.get(p[0], p[1], p[2]) else { continue };
-            let mut q = p.map(|c| c as i64);
-            q[axis] += step;
-            if !grid.is_filled(q[0], q[1], q[2]) {
-                mask[u + nu * v] = Some(color);
+    let dims = grid.dims();
+    let stride = [1, dims[0], dims[0] * dims[1]];
+    let cells = grid.cells();
+    // The neighbour across the face, or `None` when the face lies on the grid border.
+    let beyond = |i: usize| match positive {
+        true => (layer + 1 < dims[axis]).then(|| i + stride[axis]),
+        false => (layer > 0).then(|| i - stride[axis]),
+    };
+    let mut mask = vec![None; dims[ua] * dims[va]];
+    for v in 0..dims[va] {
+        for u in 0..dims[ua] {
+            let i = layer * stride[axis] + u * stride[ua] + v * stride[va];
+            let Some(color) = cells[i] else { continue };
+            if beyond(i).is_none_or(|j| cells[j].is_none()) {
+                mask[u + dims[ua] * v] = Some(color);
             }
         }
     }
@@ -152,38 +155,74 @@ pub struct Surface {
 /// The watertight, T-junction-free triangle surface of `grid`.
 pub fn surface(grid: &VoxelGrid) -> Surface {
     let quads = quads(grid);
-    let corners: HashSet<[i32; 3]> = quads.iter().flat_map(|q| q.corners()).collect();
+    let lines = CornerLines::new(&quads);
     let mut mesh = Surface::default();
     for quad in &quads {
-        let outline = outline(quad, &corners);
+        let outline = outline(quad, &lines);
         add_polygon(&mut mesh, quad, &outline);
     }
     mesh
 }
 
+/// Every quad corner, filed by the three axis-aligned lattice lines through it, so the corners
+/// lying on a side are found by a binary search on the side's line.
+struct CornerLines {
+    /// `(axis, the two other coordinates)` → sorted, distinct coordinates along `axis`.
+    lines: HashMap<(usize, [i32; 2]), Vec<i32>>,
+}
+
+impl CornerLines {
+    fn new(quads: &[Quad]) -> Self {
+        let mut lines: HashMap<(usize, [i32; 2]), Vec<i32>> = HashMap::new();
+        for p in quads.iter().flat_map(Quad::corners) {
+            for axis in 0..3 {
+                lines.entry(Self::key(p, axis)).or_default().push(p[axis]);
+            }
+        }
+        for along in lines.values_mut() {
+            along.sort_unstable();
+            along.dedup();
+        }
+        CornerLines { lines }
+    }
+
+    /// The line along `axis` through `p`.
+    fn key(p: [i32; 3], axis: usize) -> (usize, [i32; 2]) {
+        (axis, [p[(axis + 1) % 3], p[(axis + 2) % 3]])
+    }
+
+    /// Corners strictly between `from` and `to` (which differ along one axis), in walking order.
+    fn between(&self, from: [i32; 3], to: [i32; 3]) -> Vec<[i32; 3]> {
+        let axis = (0..3).find(|&a| from[a] != to[a]).unwrap_or(0);
+        let (lo, hi) = (from[axis].min(to[axis]), from[axis].max(to[axis]));
+        let Some(along) = self.lines.get(&Self::key(from, axis)) else { return Vec::new() };
+        let start = along.partition_point(|&c| c <= lo);
+        let end = along.partition_point(|&c| c < hi);
+        let mut points: Vec<[i32; 3]> = along[start..end.max(start)]
+            .iter()
+            .map(|&c| {
+                let mut p = from;
+                p[axis] = c;
+                p
+            })
+            .collect();
+        if from[axis] > to[axis] {
+            points.reverse();
+        }
+        points
+    }
+}
+
 /// The quad's outline, counter-clockwise from outside, with every other quad's corner that lies
 /// on one of its sides inserted in order.
-fn outline(quad: &Quad, corners: &HashSet<[i32; 3]>) -> Vec<[i32; 3]> {
+fn outline(quad: &Quad, lines: &CornerLines) -> Vec<[i32; 3]> {
     let ends = quad.corners();
     let mut points = Vec::with_capacity(4);
     for (i, &from) in ends.iter().enumerate() {
-        let to = ends[(i + 1) % 4];
         points.push(from);
-        points.extend(points_between(from, to).filter(|p| corners.contains(p)));
+        points.extend(lines.between(from, ends[(i + 1) % 4]));
     }
     points
-}
-
-/// Lattice points strictly between two corners of an axis-aligned side, from `from` to `to`.
-fn points_between(from: [i32; 3], to: [i32; 3]) -> impl Iterator<Item = [i32; 3]> {
-    let axis = (0..3).find(|&a| from[a] != to[a]).unwrap_or(0);
-    let step = (to[axis] - from[axis]).signum();
-    let len = (to[axis] - from[axis]).abs();
-    (1..len).map(move |k| {
-        let mut p = from;
-        p[axis] += step * k;
-        p
-    })
 }
 
 /// Appends a rectangle's outline as triangles: two for a plain rectangle, else a fan from an

@@ -7,20 +7,24 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 /// Most colours a `.vox` palette can index (index 0 means "empty").
 pub const MAX_VOX_COLORS: usize = 255;
 
 /// Lloyd iterations at most; clusters usually settle well before.
 const KMEANS_ITERATIONS: usize = 24;
 
-/// Above this many distinct colours, k-means runs on a 5-bit-per-channel histogram.
-const HISTOGRAM_THRESHOLD: usize = 1 << 16;
+/// Above this many distinct colours, k-means runs on a 4-bit-per-channel histogram (at most
+/// 4096 bins, each at the weighted mean of its members); every colour is still mapped exactly.
+const HISTOGRAM_THRESHOLD: usize = 1 << 14;
 
 /// A palette of at most `max_colors` sRGB colours and the entry each input colour maps to.
 #[derive(Clone, Debug)]
 pub struct Palette {
     colors: Vec<[u8; 3]>,
-    lookup: HashMap<[u8; 3], u8>,
+    /// Every input colour with its entry, sorted by colour for binary search.
+    lookup: Vec<([u8; 3], u8)>,
 }
 
 impl Palette {
@@ -31,12 +35,13 @@ impl Palette {
 
     /// The 0-based entry for a colour that was part of the quantized input.
     pub fn index_of(&self, rgb: [u8; 3]) -> Option<u8> {
-        self.lookup.get(&rgb).copied()
+        let at = self.lookup.binary_search_by_key(&rgb, |&(c, _)| c).ok()?;
+        Some(self.lookup[at].1)
     }
 
     /// True when every input colour is kept exactly.
     pub fn is_exact(&self) -> bool {
-        self.lookup.iter().all(|(rgb, &i)| self.colors[usize::from(i)] == *rgb)
+        self.lookup.iter().all(|&(rgb, i)| self.colors[usize::from(i)] == rgb)
     }
 }
 
@@ -57,14 +62,20 @@ pub fn quantize(colors: impl IntoIterator<Item = [u8; 3]>, max_colors: usize) ->
     nearest_palette(&histogram, &centres)
 }
 
-/// Distinct colours with their counts, sorted by sRGB value.
+/// Distinct colours with their counts, sorted by sRGB value (sorting beats hashing here: grids
+/// hold millions of voxels but few colours).
 fn count_colors(colors: impl IntoIterator<Item = [u8; 3]>) -> Vec<([u8; 3], u64)> {
-    let mut counts: HashMap<[u8; 3], u64> = HashMap::new();
-    for rgb in colors {
-        *counts.entry(rgb).or_insert(0) += 1;
+    let mut packed: Vec<u32> =
+        colors.into_iter().map(|[r, g, b]| u32::from_be_bytes([0, r, g, b])).collect();
+    packed.sort_unstable();
+    let mut histogram: Vec<([u8; 3], u64)> = Vec::new();
+    for c in packed {
+        let [_, r, g, b] = c.to_be_bytes();
+        match histogram.last_mut() {
+            Some((last, n)) if *last == [r, g, b] => *n += 1,
+            _ => histogram.push(([r, g, b], 1)),
+        }
     }
-    let mut histogram: Vec<_> = counts.into_iter().collect();
-    histogram.sort_unstable();
     histogram
 }
 
@@ -82,7 +93,7 @@ struct Sample {
     weight: f64,
 }
 
-/// The points k-means clusters: every distinct colour, or a 5-bit histogram when there are many.
+/// The points k-means clusters: every distinct colour, or a 4-bit histogram when there are many.
 fn cluster_samples(histogram: &[([u8; 3], u64)]) -> Vec<Sample> {
     let exact = histogram.iter().map(|&(rgb, n)| (rgb, srgb8_to_oklab(rgb), n as f64));
     if histogram.len() <= HISTOGRAM_THRESHOLD {
@@ -91,7 +102,7 @@ fn cluster_samples(histogram: &[([u8; 3], u64)]) -> Vec<Sample> {
     // Each bin holds the weighted mean of its members, so the coarse grid only speeds things up.
     let mut bins: HashMap<[u8; 3], ([f64; 3], f64)> = HashMap::new();
     for (rgb, lab, weight) in exact {
-        let (sum, total) = bins.entry(rgb.map(|c| c >> 3)).or_insert(([0.0; 3], 0.0));
+        let (sum, total) = bins.entry(rgb.map(|c| c >> 4)).or_insert(([0.0; 3], 0.0));
         for (acc, v) in sum.iter_mut().zip(lab) {
             *acc += v * weight;
         }
@@ -106,31 +117,38 @@ fn cluster_samples(histogram: &[([u8; 3], u64)]) -> Vec<Sample> {
 
 /// Seeds `k` centres: split the box with the largest weighted spread at its weighted median.
 fn median_cut(samples: &[Sample], k: usize) -> Vec<[f64; 3]> {
-    let mut boxes: Vec<Vec<Sample>> = vec![samples.to_vec()];
+    let mut boxes = vec![ColorBox::new(samples.to_vec())];
     while boxes.len() < k {
-        let Some((worst, axis)) = widest_box(&boxes) else { break };
-        let members = boxes.swap_remove(worst);
-        let (low, high) = split_at_median(members, axis);
-        boxes.push(low);
-        boxes.push(high);
+        let splittable = boxes.iter().enumerate().filter(|(_, b)| b.members.len() > 1);
+        let widest = splittable.max_by(|(_, a), (_, b)| a.spread.total_cmp(&b.spread));
+        let Some((widest, _)) = widest else { break };
+        let parent = boxes.swap_remove(widest);
+        let (low, high) = split_at_median(parent.members, parent.axis);
+        boxes.push(ColorBox::new(low));
+        boxes.push(ColorBox::new(high));
     }
-    boxes.iter().map(|b| weighted_mean(b)).collect()
+    boxes.iter().map(|b| weighted_mean(&b.members)).collect()
 }
 
-/// The box with the largest weighted variance along one axis that can still be split.
-fn widest_box(boxes: &[Vec<Sample>]) -> Option<(usize, usize)> {
-    let mut best: Option<(f64, usize, usize)> = None;
-    for (i, members) in boxes.iter().enumerate().filter(|(_, m)| m.len() > 1) {
-        let mean = weighted_mean(members);
-        for (axis, centre) in mean.iter().enumerate() {
-            let spread: f64 =
-                members.iter().map(|s| s.weight * (s.lab[axis] - centre).powi(2)).sum();
-            if best.is_none_or(|(b, _, _)| spread > b) {
-                best = Some((spread, i, axis));
-            }
-        }
+/// A median-cut box: its samples and the axis along which their weighted variance is largest.
+struct ColorBox {
+    members: Vec<Sample>,
+    axis: usize,
+    spread: f64,
+}
+
+impl ColorBox {
+    fn new(members: Vec<Sample>) -> Self {
+        let mean = weighted_mean(&members);
+        let spread_along = |axis: usize| -> f64 {
+            members.iter().map(|s| s.weight * (s.lab[axis] - mean[axis]).powi(2)).sum()
+        };
+        let (axis, spread) = (0..3)
+            .map(|a| (a, spread_along(a)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((0, 0.0));
+        ColorBox { members, axis, spread }
     }
-    best.map(|(_, i, axis)| (i, axis))
 }
 
 /// Splits samples along `axis` so each side holds about half the weight; neither side is empty.
@@ -230,7 +248,7 @@ fn nearest_palette(histogram: &[([u8; 3], u64)], centres: &[[f64; 3]]) -> Palett
     colors.dedup();
     let labs: Vec<[f64; 3]> = colors.iter().map(|&rgb| srgb8_to_oklab(rgb)).collect();
     let lookup = histogram
-        .iter()
+        .par_iter()
         .map(|&(rgb, _)| (rgb, nearest(&labs, srgb8_to_oklab(rgb)).0 as u8))
         .collect();
     Palette { colors, lookup }

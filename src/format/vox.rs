@@ -216,6 +216,20 @@ mod tests {
     }
 
     #[test]
+    fn scene_files_are_byte_identical_across_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut many = VoxelGrid::cube(20).unwrap();
+        for (i, c) in many.cells_mut().iter_mut().enumerate() {
+            *c = Some([(i * 7) as u8, (i / 20) as u8, (i / 400 * 12) as u8]);
+        }
+        let creatures = vec![("a".to_string(), many.clone()), ("b".to_string(), many)];
+        let (p1, p2) = (dir.path().join("1.vox"), dir.path().join("2.vox"));
+        write_vox_scene(&creatures, &p1).unwrap();
+        write_vox_scene(&creatures, &p2).unwrap();
+        assert_eq!(std::fs::read(&p1).unwrap(), std::fs::read(&p2).unwrap());
+    }
+
+    #[test]
     fn scene_translations_put_minimum_corners_on_the_layout() {
         let creatures: Vec<(String, VoxelGrid)> = (0..3)
             .map(|k| (format!("c{k}"), grid_with(&[([0, 0, 0], [k, k, k])], [5, 4, 7])))
