@@ -1,6 +1,9 @@
 //! Voxel grids and everything that makes or reshapes them: fitting a mesh into a grid, surface
 //! overlap, solid fill, colour, resampling.
 
+mod config;
+mod fit;
 mod grid;
 
 pub use grid::{VoxelGrid, MAX_EDGE};
+pub use config::VoxelizeConfig;
