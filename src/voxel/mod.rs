@@ -1,9 +1,11 @@
 //! Voxel grids and everything that makes or reshapes them: fitting a mesh into a grid, surface
 //! overlap, solid fill, colour, resampling.
 
+mod clip;
 mod config;
 mod fit;
 mod grid;
+mod overlap;
 
 pub use grid::{VoxelGrid, MAX_EDGE};
 pub use config::VoxelizeConfig;
