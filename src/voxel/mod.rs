@@ -2,10 +2,12 @@
 //! overlap, solid fill, colour, resampling.
 
 mod clip;
+mod color;
 mod config;
 mod fit;
 mod grid;
 mod overlap;
+mod surface;
 
 pub use grid::{VoxelGrid, MAX_EDGE};
 pub use config::VoxelizeConfig;
