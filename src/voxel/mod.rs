@@ -4,9 +4,11 @@
 mod clip;
 mod color;
 mod config;
+mod fill;
 mod fit;
 mod grid;
 mod overlap;
+mod spread;
 mod surface;
 
 pub use grid::{VoxelGrid, MAX_EDGE};
