@@ -6,5 +6,5 @@
 mod types;
 
 pub use types::{
-    linear_to_srgb, srgb_to_linear, Image, Material, Mesh, TextureRef, Triangle, Wrap,
+    linear_to_srgb, srgb_to_linear, Image, Material, Mesh, TextureRef, Triangle, Voxels, Wrap,
 };
