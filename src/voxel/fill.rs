@@ -1,0 +1,377 @@
+//! Solid fill: which empty voxels lie inside the surface.
+//!
+//! The rule is a morphological closing of the surface followed by a flood of the outside:
+//! 1. grow the surface by [`CLOSE`] voxels in every direction (a cube, so diagonals count);
+//! 2. flood the outside from the grid's border through the voxels the grown surface leaves free;
+//! 3. grow that outside back by the same [`CLOSE`] voxels;
+//! 4. everything the grown-back outside does not reach is solid (the surface always is).
+//!
+//! A gap in a closed surface up to `2 * CLOSE + 1` voxels wide (a missing triangle, a small
+//! hole) is sealed in step 1, so the inside still fills; step 3 undoes the growth wherever the
+//! outside really reaches, so open sheets stay sheets and an open box, whose opening is wider,
+//! stays hollow. The price is that a groove or slot at most `2 * CLOSE` voxels wide and
+//! enclosed on all but its thin side can fill too, as closing does.
+//!
+//! Everything works on bit rows along x (one bit per voxel, 64 to a word) in a grid padded by
+//! `CLOSE + 1` on every side, so the padding is always outside and the flood can start there.
+
+use super::color::EMPTY;
+
+/// Closing radius in voxels.
+pub(crate) const CLOSE: usize = 1;
+
+/// Padding around the grid: the grown surface never reaches the outermost layer.
+const PAD: usize = CLOSE + 1;
+
+/// A cube of bits, edge `m`, stored as rows along x of `wpr` words; row `y + m * z`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Bits {
+    m: usize,
+    wpr: usize,
+    data: Vec<u64>,
+}
+
+impl Bits {
+    fn new(m: usize) -> Self {
+        let wpr = m.div_ceil(64);
+        Bits { m, wpr, data: vec![0; wpr * m * m] }
+    }
+
+    #[inline]
+    fn row(&self, r: usize) -> &[u64] {
+        &self.data[r * self.wpr..(r + 1) * self.wpr]
+    }
+
+    #[inline]
+    fn get(&self, x: usize, y: usize, z: usize) -> bool {
+        let word = self.data[(y + self.m * z) * self.wpr + x / 64];
+        word >> (x % 64) & 1 == 1
+    }
+
+    #[inline]
+    fn set(&mut self, x: usize, y: usize, z: usize) {
+        self.data[(y + self.m * z) * self.wpr + x / 64] |= 1 << (x % 64);
+    }
+
+    /// Bits of the last word of each row that lie inside the cube.
+    fn last_mask(&self) -> u64 {
+        match self.m % 64 {
+            0 => u64::MAX,
+            r => (1u64 << r) - 1,
+        }
+    }
+
+    /// Every bit flipped (inside the cube only).
+    fn not(&self) -> Bits {
+        let mask = self.last_mask();
+        let mut out = self.clone();
+        for row in out.data.chunks_mut(self.wpr) {
+            for w in row.iter_mut() {
+                *w = !*w;
+            }
+            row[self.wpr - 1] &= mask;
+        }
+        out
+    }
+
+    fn count(&self) -> usize {
+        self.data.iter().map(|w| w.count_ones() as usize).sum()
+    }
+}
+
+/// The solid voxels of an `n`-cube.
+#[derive(Clone, Debug)]
+pub(crate) struct Solid {
+    bits: Bits,
+    /// Solid voxels that are not surface voxels.
+    pub interior: usize,
+    /// Inclusive bounds of the solid voxels, `None` when there are none.
+    pub bounds: Option<([usize; 3], [usize; 3])>,
+}
+
+impl Solid {
+    /// True when `(x, y, z)` of the unpadded grid is solid.
+    #[inline]
+    pub(crate) fn contains(&self, x: usize, y: usize, z: usize) -> bool {
+        self.bits.get(x + PAD, y + PAD, z + PAD)
+    }
+}
+
+/// Fills the inside of the surface in `words` (an `n`-cube, [`EMPTY`] where there is no
+/// surface) by the rule in the module comment.
+pub(crate) fn fill(words: &[u32], n: usize) -> Solid {
+    let surface = surface_bits(words, n);
+    let free = dilate(&surface, CLOSE).not();
+    let outside = flood(&free);
+    let bits = dilate(&outside, CLOSE).not();
+    let (solid, shell) = (bits.count(), surface.count());
+    // The padding layers are outside by construction, so bits only lie inside the grid.
+    let unpad = |c: [usize; 3]| c.map(|v| v.saturating_sub(PAD));
+    let bounds = bounds(&bits).map(|(lo, hi)| (unpad(lo), unpad(hi)));
+    Solid { bits, interior: solid - shell, bounds }
+}
+
+/// Surface occupancy of `words`, padded by [`PAD`].
+fn surface_bits(words: &[u32], n: usize) -> Bits {
+    let mut bits = Bits::new(n + 2 * PAD);
+    for (row, cells) in words.chunks(n).enumerate() {
+        let (y, z) = (row % n + PAD, row / n + PAD);
+        for (x, &w) in cells.iter().enumerate() {
+            if w != EMPTY {
+                bits.set(x + PAD, y, z);
+            }
+        }
+    }
+    bits
+}
+
+/// Grows `src` by `k` voxels along every axis at once: a cube of edge `2k + 1`, done as three
+/// one-axis passes.
+fn dilate(src: &Bits, k: usize) -> Bits {
+    let (m, wpr) = (src.m, src.wpr);
+    let mask = src.last_mask();
+    let mut along_x = src.clone();
+    for row in along_x.data.chunks_mut(wpr) {
+        for _ in 0..k {
+            spread_row(row);
+        }
+        row[wpr - 1] &= mask;
+    }
+    let along_y = or_shifted(&along_x, k, 1);
+    or_shifted(&along_y, k, m)
+}
+
+/// ORs each row with its neighbours `1..=k` rows away (rows `stride` apart), within one line of
+/// `m` rows: `stride` 1 grows along y, `stride` m along z.
+fn or_shifted(src: &Bits, k: usize, stride: usize) -> Bits {
+    let (m, wpr) = (src.m, src.wpr);
+    let mut out = src.clone();
+    for r in 0..m * m {
+        let pos = (r / stride) % m;
+        let first = pos.saturating_sub(k);
+        let last = (pos + k).min(m - 1);
+        for p in first..=last {
+            if p == pos {
+                continue;
+            }
+            let other = r - pos * stride + p * stride;
+            for i in 0..wpr {
+                out.data[r * wpr + i] |= src.data[other * wpr + i];
+            }
+        }
+    }
+    out
+}
+
+/// Sets each bit's neighbours along the row (one voxel left and right), across words.
+fn spread_row(row: &mut [u64]) {
+    let mut below = 0u64;
+    for i in 0..row.len() {
+        let cur = row[i];
+        let above = row.get(i + 1).copied().unwrap_or(0);
+        row[i] = cur | cur << 1 | below >> 63 | cur >> 1 | above << 63;
+        below = cur;
+    }
+}
+
+/// The voxels of `free` connected (6-neighbour) to the corner voxel `(0, 0, 0)`, which lies in
+/// the padding and so is free. A scanline flood: each row is filled along x in word steps, then
+/// passes its bits to the four neighbouring rows, which are queued when they gain bits.
+fn flood(free: &Bits) -> Bits {
+    let (m, wpr) = (free.m, free.wpr);
+    let mut out = Bits::new(m);
+    let mut queued = vec![false; m * m];
+    let mut stack = vec![0usize];
+    out.data[0] = 1;
+    queued[0] = true;
+    let mut seeds = vec![0u64; wpr];
+    while let Some(r) = stack.pop() {
+        queued[r] = false;
+        seeds.copy_from_slice(out.row(r));
+        fill_runs(&seeds, free.row(r), &mut out.data[r * wpr..(r + 1) * wpr]);
+        let (y, z) = (r % m, r / m);
+        let neighbours = [
+            (y > 0).then(|| r - 1),
+            (y + 1 < m).then(|| r + 1),
+            (z > 0).then(|| r - m),
+            (z + 1 < m).then(|| r + m),
+        ];
+        for nb in neighbours.into_iter().flatten() {
+            let mut gained = false;
+            for i in 0..wpr {
+                let new = out.data[r * wpr + i] & free.data[nb * wpr + i] & !out.data[nb * wpr + i];
+                if new != 0 {
+                    out.data[nb * wpr + i] |= new;
+                    gained = true;
+                }
+            }
+            if gained && !queued[nb] {
+                queued[nb] = true;
+                stack.push(nb);
+            }
+        }
+    }
+    out
+}
+
+/// Writes into `out` every bit of `free` in a run (along the row, across words) that holds a
+/// bit of `seeds`.
+///
+/// Upward: adding the seeds to the free bits carries through each seeded run and clears it, so
+/// `(free + seeds) ^ free` restricted to `free` is the run above each seed; the carry out of a
+/// word seeds the next. Downward is the same on bit-reversed words, last word first.
+fn fill_runs(seeds: &[u64], free: &[u64], out: &mut [u64]) {
+    let mut carry = false;
+    for i in 0..free.len() {
+        let (f, s) = (free[i], seeds[i] & free[i]);
+        let (sum, c1) = f.overflowing_add(s);
+        let (sum, c2) = sum.overflowing_add(carry as u64);
+        out[i] = ((sum ^ f) & f) | s;
+        carry = c1 || c2;
+    }
+    carry = false;
+    for i in (0..free.len()).rev() {
+        let (f, s) = (free[i].reverse_bits(), (seeds[i] & free[i]).reverse_bits());
+        let (sum, c1) = f.overflowing_add(s);
+        let (sum, c2) = sum.overflowing_add(carry as u64);
+        out[i] |= (((sum ^ f) & f) | s).reverse_bits();
+        carry = c1 || c2;
+    }
+}
+
+/// Inclusive bounds of the set bits.
+fn bounds(bits: &Bits) -> Option<([usize; 3], [usize; 3])> {
+    let m = bits.m;
+    let mut lo = [usize::MAX; 3];
+    let mut hi = [0usize; 3];
+    let mut any_x = vec![0u64; bits.wpr];
+    for r in 0..m * m {
+        let row = bits.row(r);
+        if row.iter().all(|&w| w == 0) {
+            continue;
+        }
+        let (y, z) = (r % m, r / m);
+        lo[1] = lo[1].min(y);
+        hi[1] = hi[1].max(y);
+        lo[2] = lo[2].min(z);
+        hi[2] = hi[2].max(z);
+        for (acc, w) in any_x.iter_mut().zip(row) {
+            *acc |= w;
+        }
+    }
+    let first = any_x.iter().position(|&w| w != 0)?;
+    let last = any_x.iter().rposition(|&w| w != 0)?;
+    lo[0] = first * 64 + any_x[first].trailing_zeros() as usize;
+    hi[0] = last * 64 + 63 - any_x[last].leading_zeros() as usize;
+    Some((lo, hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::voxel::color::pack;
+
+    /// An `n`-cube of words with the given cells set.
+    fn words(n: usize, cells: impl IntoIterator<Item = [usize; 3]>) -> Vec<u32> {
+        let mut w = vec![EMPTY; n * n * n];
+        for [x, y, z] in cells {
+            w[x + n * (y + n * z)] = pack([1, 2, 3]);
+        }
+        w
+    }
+
+    /// The walls of the box `lo..=hi`, leaving out the faces named in `open` (0..6 = -x, +x,
+    /// -y, +y, -z, +z) and the cells in `holes`.
+    fn box_walls(lo: usize, hi: usize, open: &[usize], holes: &[[usize; 3]]) -> Vec<[usize; 3]> {
+        let mut out = vec![];
+        for z in lo..=hi {
+            for y in lo..=hi {
+                for x in lo..=hi {
+                    let p = [x, y, z];
+                    let faces: Vec<usize> = (0..3)
+                        .flat_map(|a| {
+                            [(p[a] == lo).then_some(2 * a), (p[a] == hi).then_some(2 * a + 1)]
+                        })
+                        .flatten()
+                        .collect();
+                    let on_wall = !faces.is_empty();
+                    let open_only = faces.iter().all(|f| open.contains(f));
+                    if on_wall && !(open_only && faces.len() == 1) && !holes.contains(&p) {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn fill_runs_covers_seeded_runs_across_words() {
+        let free = [u64::MAX << 60, 0b1111 | 0b1 << 10, u64::MAX];
+        let seeds = [0, 0b10, 0];
+        let mut out = [0; 3];
+        fill_runs(&seeds, &free, &mut out);
+        assert_eq!(out, [u64::MAX << 60, 0b1111, 0]);
+        let seeds = [0, 0, 1 << 40];
+        fill_runs(&seeds, &free, &mut out);
+        assert_eq!(out, [0, 0, u64::MAX]);
+        let seeds = [1 << 62, 1 << 10, 0];
+        fill_runs(&seeds, &free, &mut out);
+        assert_eq!(out, [u64::MAX << 60, 0b1111 | 1 << 10, 0]);
+    }
+
+    #[test]
+    fn dilate_grows_a_cube() {
+        let mut b = Bits::new(70);
+        b.set(64, 5, 5);
+        let d = dilate(&b, 2);
+        assert_eq!(d.count(), 125);
+        assert!(d.get(62, 3, 3) && d.get(66, 7, 7) && !d.get(67, 5, 5) && !d.get(61, 5, 5));
+        assert_eq!(bounds(&d), Some(([62, 3, 3], [66, 7, 7])));
+    }
+
+    #[test]
+    fn closed_box_fills() {
+        let n = 12;
+        let solid = fill(&words(n, box_walls(2, 9, &[], &[])), n);
+        assert_eq!(solid.interior, 6 * 6 * 6);
+        assert!(solid.contains(5, 5, 5) && !solid.contains(1, 5, 5));
+        assert_eq!(solid.bounds, Some(([2; 3], [9; 3])));
+    }
+
+    #[test]
+    fn small_holes_are_sealed() {
+        let n = 14;
+        let holes = [[5, 5, 11], [6, 5, 11], [5, 6, 11], [6, 6, 11], [7, 6, 11], [2, 6, 6]];
+        let solid = fill(&words(n, box_walls(2, 11, &[], &holes)), n);
+        // Inside (8³) plus the hole cells, which the closing seals.
+        assert_eq!(solid.interior, 8 * 8 * 8 + holes.len());
+    }
+
+    #[test]
+    fn open_box_and_sheet_stay_thin() {
+        let n = 12;
+        let walls = box_walls(2, 9, &[5], &[]);
+        let solid = fill(&words(n, walls.iter().copied()), n);
+        assert_eq!(solid.interior, 0);
+        assert!(!solid.contains(5, 5, 5));
+        let sheet: Vec<_> = (1..11).flat_map(|x| (1..11).map(move |y| [x, y, 6])).collect();
+        assert_eq!(fill(&words(n, sheet), n).interior, 0);
+    }
+
+    #[test]
+    fn surface_touching_the_border_still_fills() {
+        let n = 8;
+        let solid = fill(&words(n, box_walls(0, 7, &[], &[])), n);
+        assert_eq!(solid.interior, 6 * 6 * 6);
+        assert_eq!(solid.bounds, Some(([0; 3], [7; 3])));
+    }
+
+    #[test]
+    fn wide_holes_let_the_outside_in() {
+        let n = 16;
+        let hole: Vec<[usize; 3]> = (5..9).flat_map(|x| (5..9).map(move |y| [x, y, 13])).collect();
+        let solid = fill(&words(n, box_walls(2, 13, &[], &hole)), n);
+        assert_eq!(solid.interior, 0);
+    }
+}
