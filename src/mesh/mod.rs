@@ -74,8 +74,9 @@ pub fn load(path: &Path, root: &Path) -> Result<Loaded> {
 }
 
 /// The files `path` references that lie inside `root`, whether they exist yet or not: `mtllib`
-/// files and their `map_Kd` textures for OBJ, external buffers and images for glTF. Best effort:
-/// an unreadable file gives what could be found, never an error.
+/// files and their `map_Kd` textures for OBJ, external buffers and images for glTF. Paths are
+/// absolute with symlinks resolved (as far as they exist), sorted, without duplicates. Best
+/// effort: an unreadable file gives what could be found, never an error.
 pub fn dependencies(path: &Path, root: &Path) -> Vec<PathBuf> {
     let mut deps = match format_of(path) {
         Some(Format::Obj) => obj::dependencies(path, root),

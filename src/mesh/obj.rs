@@ -15,7 +15,7 @@ use earcut::Earcut;
 
 use super::image::{self as tex, FileImageCache};
 use super::path::{self, Refused};
-use super::types::{srgb_to_linear, Material, Mesh, TextureRef, Triangle};
+use super::types::{srgb_to_linear, Material, Mesh, TextureRef, Triangle, Wrap};
 use super::{parent_dir, read_file, y_up_to_z_up};
 use crate::error::{Error, Result};
 
@@ -50,7 +50,7 @@ fn mtl_textures(mtl: &Path, root: &Path) -> Vec<PathBuf> {
     decode_text(&bytes)
         .lines()
         .filter_map(|line| keyword_rest(line, "map_Kd"))
-        .filter_map(|rest| path::resolve(root, dir, texture_file_name(rest)?).ok())
+        .filter_map(|rest| path::resolve(root, dir, TextureStatement::parse(rest)?.file).ok())
         .collect()
 }
 
@@ -278,29 +278,73 @@ fn mtllib_names(rest: &str, dir: &Path) -> Vec<String> {
     names
 }
 
-/// The file name in a `map_Kd` statement, after its options (`-o u v w`, `-bm 2`, ...).
-/// File names may contain spaces.
-fn texture_file_name(rest: &str) -> Option<&str> {
-    let mut remaining = rest.trim();
-    while remaining.starts_with('-') {
-        let (option, after) = remaining.split_once(char::is_whitespace)?;
-        let mut after = after.trim_start();
-        let max_args = match option {
-            "-o" | "-s" | "-t" => 3,
-            "-mm" => 2,
-            _ => 1,
-        };
-        for taken in 0..max_args {
-            let (arg, next) = after.split_once(char::is_whitespace).unwrap_or((after, ""));
-            let numeric = arg.parse::<f32>().is_ok();
-            if taken > 0 && !numeric {
-                break;
+/// A `map_Kd` statement: the file name (which may contain spaces) and the options voxgen uses.
+#[derive(Debug, PartialEq)]
+struct TextureStatement<'a> {
+    file: &'a str,
+    /// `-clamp on`: no tiling.
+    clamp: bool,
+    /// `-o u v`: offset added to the texture coordinates.
+    offset: [f32; 2],
+    /// `-s u v`: scale applied to the texture coordinates.
+    scale: [f32; 2],
+}
+
+impl<'a> TextureStatement<'a> {
+    /// Parses the text after `map_Kd`: options (`-o u [v [w]]`, `-bm 2`, `-clamp on`, ...)
+    /// come first, the rest of the line is the file name.
+    fn parse(rest: &'a str) -> Option<Self> {
+        let mut statement =
+            TextureStatement { file: "", clamp: false, offset: [0.0; 2], scale: [1.0; 2] };
+        let mut remaining = rest.trim();
+        while remaining.starts_with('-') {
+            let (option, after) = remaining.split_once(char::is_whitespace)?;
+            let max_args = match option {
+                "-o" | "-s" | "-t" => 3,
+                "-mm" => 2,
+                _ => 1,
+            };
+            let (args, after) = option_arguments(after, max_args);
+            match (option, args.as_slice()) {
+                ("-clamp", [on]) => statement.clamp = *on == "on",
+                ("-o", [u, v @ ..]) => statement.offset = numbers(u, v.first(), 0.0),
+                ("-s", [u, v @ ..]) => statement.scale = numbers(u, v.first(), 1.0),
+                _ => {}
             }
-            after = next.trim_start();
+            remaining = after;
         }
-        remaining = after;
+        statement.file = remaining;
+        (!remaining.is_empty()).then_some(statement)
     }
-    (!remaining.is_empty()).then_some(remaining)
+
+    /// The row-major UV transform for voxgen's flipped v (v = 0 at the image top): OBJ's
+    /// `uv * s + o` taken in OBJ's v-up space.
+    fn transform(&self) -> [[f32; 3]; 2] {
+        let ([su, sv], [ou, ov]) = (self.scale, self.offset);
+        [[su, 0.0, ou], [0.0, sv, 1.0 - sv - ov]]
+    }
+}
+
+/// Splits up to `max` option arguments off `text`: the first always, later ones while they are
+/// numbers. Returns them with the remaining text.
+fn option_arguments(text: &str, max: usize) -> (Vec<&str>, &str) {
+    let mut after = text.trim_start();
+    let mut args = Vec::new();
+    while args.len() < max {
+        let (arg, next) = after.split_once(char::is_whitespace).unwrap_or((after, ""));
+        if arg.is_empty() || (!args.is_empty() && arg.parse::<f32>().is_err()) {
+            break;
+        }
+        args.push(arg);
+        after = next.trim_start();
+    }
+    (args, after)
+}
+
+/// Two option numbers, the second defaulting to the first (as MTL does), bad values to `fallback`.
+fn numbers(u: &str, v: Option<&&str>, fallback: f32) -> [f32; 2] {
+    let u = u.parse().unwrap_or(fallback);
+    [u, v.and_then(|v| v.parse().ok()).unwrap_or(u)]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,8 +354,16 @@ fn texture_file_name(rest: &str) -> Option<&str> {
 struct Parsed {
     models: Vec<tobj::Model>,
     materials: Vec<tobj::Material>,
-    /// Per material, in tobj's order: its resolved `map_Kd` file, if any and inside the root.
-    textures: Vec<Option<PathBuf>>,
+    /// Per material, in tobj's order: its resolved `map_Kd`, if any and inside the root.
+    textures: Vec<Option<MapKd>>,
+}
+
+/// A resolved `map_Kd`: the file and how it is sampled.
+#[derive(Clone)]
+struct MapKd {
+    file: PathBuf,
+    clamp: bool,
+    transform: [[f32; 3]; 2],
 }
 
 /// State the material loader closure fills in while tobj runs.
@@ -320,7 +372,7 @@ struct LibraryState {
     /// The first `mtllib` reference that left the root.
     escape: Option<String>,
     /// Resolved textures, one per material loaded, in load order.
-    textures: Vec<Option<PathBuf>>,
+    textures: Vec<Option<MapKd>>,
 }
 
 /// Runs tobj over the prepared text, loading material libraries through the containment check.
@@ -330,7 +382,6 @@ fn parse(path: &Path, root: &Path, prepared: &Prepared) -> Result<Parsed> {
         triangulate: false,
         ignore_points: true,
         ignore_lines: true,
-        ..Default::default()
     };
     let state = RefCell::new(LibraryState::default());
     let result = tobj::load_obj_buf(&mut prepared.text.as_bytes(), &options, |mtl| {
@@ -376,12 +427,11 @@ fn load_library(
         tobj::LoadError::OpenFileFailed
     })?;
     let text = sanitize_mtl(&decode_text(&bytes));
-    let (materials, names) = tobj::load_mtl_buf(&mut text.as_bytes()).map_err(|e| {
+    let (materials, names) = tobj::load_mtl_buf(&mut text.as_bytes()).inspect_err(|e| {
         tracing::warn!(
             "{}: material library {reference:?}: {e}; using the default material",
             mesh.display()
         );
-        e
     })?;
     let dir = parent_dir(&file);
     for material in &materials {
@@ -393,10 +443,11 @@ fn load_library(
 }
 
 /// Resolves a `map_Kd` statement to a file inside `root`, warning when it leaves the root.
-fn resolve_texture(mesh: &Path, root: &Path, dir: &Path, statement: &str) -> Option<PathBuf> {
-    let name = texture_file_name(statement)?;
+fn resolve_texture(mesh: &Path, root: &Path, dir: &Path, statement: &str) -> Option<MapKd> {
+    let statement = TextureStatement::parse(statement)?;
+    let name = statement.file;
     match path::resolve(root, dir, name) {
-        Ok(file) => Some(file),
+        Ok(file) => Some(MapKd { file, clamp: statement.clamp, transform: statement.transform() }),
         Err(Refused::Escape) => {
             tracing::warn!(
                 "{}: texture {name:?} lies outside {}; using the base colour",
@@ -409,23 +460,23 @@ fn resolve_texture(mesh: &Path, root: &Path, dir: &Path, statement: &str) -> Opt
     }
 }
 
-/// Makes MTL text safe for tobj: a colour with one value (`Kd 0.5`, allowed by the format) is
-/// repeated to three, and `spectral` / `xyz` colour forms (which tobj rejects) are dropped.
+/// Makes MTL text safe for tobj, which expects exactly three numbers after a colour keyword: a
+/// colour with fewer (`Kd 0.5`, allowed by the format: missing channels repeat the first) is
+/// completed, and colours that do not start with a number (`spectral`, `xyz`) are dropped.
 fn sanitize_mtl(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         let mut words = line.split_whitespace();
         let keyword = words.next().unwrap_or_default();
-        let values = words.collect::<Vec<_>>();
-        match (keyword, values.as_slice()) {
-            ("Ka" | "Kd" | "Ks" | "Ke", [one]) => {
-                let _ = writeln!(out, "{keyword} {one} {one} {one}");
-            }
-            ("Ka" | "Kd" | "Ks" | "Ke", [first, ..]) if first.parse::<f32>().is_err() => {}
-            _ => {
-                out.push_str(line);
-                out.push('\n');
-            }
+        if !matches!(keyword, "Ka" | "Kd" | "Ks" | "Ke") {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let values = words.map(str::parse::<f32>).collect::<Vec<_>>();
+        if let [Ok(r), rest @ ..] = values.as_slice() {
+            let channel = |i: usize| rest.get(i).and_then(|v| v.as_ref().ok()).unwrap_or(r);
+            let _ = writeln!(out, "{keyword} {r} {} {}", channel(0), channel(1));
         }
     }
     out
@@ -441,7 +492,7 @@ fn build_mesh(path: &Path, prepared: &Prepared, parsed: Parsed) -> Mesh {
         .materials
         .iter()
         .zip(&parsed.textures)
-        .map(|(m, t)| convert_material(path, m, t.as_deref(), &mut images))
+        .map(|(m, t)| convert_material(path, m, t.as_ref(), &mut images))
         .collect::<Vec<_>>();
     let mut default_material = None;
     let mut triangulator = Triangulator::default();
@@ -466,14 +517,15 @@ fn build_mesh(path: &Path, prepared: &Prepared, parsed: Parsed) -> Mesh {
 fn convert_material(
     mesh: &Path,
     material: &tobj::Material,
-    texture: Option<&Path>,
+    texture: Option<&MapKd>,
     images: &mut FileImageCache,
 ) -> Material {
     let base = Material::default().base_color;
     let [r, g, b] = material.diffuse.unwrap_or([base[0], base[1], base[2]]);
     let transparency = material.unknown_param.get("Tr").and_then(|t| t.parse::<f32>().ok());
     let alpha = material.dissolve.or(transparency.map(|t| 1.0 - t)).unwrap_or(1.0);
-    let texture = texture.and_then(|file| {
+    let texture = texture.and_then(|map| {
+        let file = &map.file;
         let on_error = |reason: &str| {
             tracing::warn!(
                 "{}: texture {} unreadable ({reason}); using the base colour of {:?}",
@@ -482,13 +534,11 @@ fn convert_material(
                 material.name
             )
         };
-        images.get_or_load(file.to_path_buf(), || tex::load_file(file), on_error)
+        let image = images.get_or_load(file.clone(), || tex::load_file(file), on_error)?;
+        let wrap = if map.clamp { Wrap::ClampToEdge } else { Wrap::Repeat };
+        Some(TextureRef { image, wrap_u: wrap, wrap_v: wrap, transform: map.transform })
     });
-    Material {
-        name: material.name.clone(),
-        base_color: [r, g, b, alpha.clamp(0.0, 1.0)],
-        texture: texture.map(TextureRef::new),
-    }
+    Material { name: material.name.clone(), base_color: [r, g, b, alpha.clamp(0.0, 1.0)], texture }
 }
 
 /// One tobj mesh with what is needed to read its corners.
@@ -728,12 +778,21 @@ mod tests {
     }
 
     #[test]
-    fn texture_options_are_skipped() {
-        assert_eq!(texture_file_name("texture 01.png"), Some("texture 01.png"));
-        assert_eq!(texture_file_name("-bm 2 bump 01.png"), Some("bump 01.png"));
-        assert_eq!(texture_file_name("-o 0.5 0.5 -s 2 2 1 -clamp on t.png"), Some("t.png"));
-        assert_eq!(texture_file_name("-o 1 t.png"), Some("t.png"));
-        assert_eq!(texture_file_name("-blendu"), None);
+    fn texture_options_are_read_and_skipped() {
+        let file = |rest| TextureStatement::parse(rest).map(|s| s.file);
+        assert_eq!(file("texture 01.png"), Some("texture 01.png"));
+        assert_eq!(file("-bm 2 bump 01.png"), Some("bump 01.png"));
+        assert_eq!(file("-o 1 t.png"), Some("t.png"));
+        assert_eq!(file("-blendu"), None);
+        let s = TextureStatement::parse("-o 0.25 0.5 -s 2 4 1 -clamp on t.png").unwrap();
+        assert_eq!(
+            s,
+            TextureStatement { file: "t.png", clamp: true, offset: [0.25, 0.5], scale: [2.0, 4.0] }
+        );
+        // OBJ v = 0 (image bottom, voxgen v = 1) scales and offsets to OBJ v = 0.5: voxgen 0.5.
+        let m = s.transform();
+        assert_eq!(m, [[2.0, 0.0, 0.25], [0.0, 4.0, -3.5]]);
+        assert_eq!(m[1][1] * 1.0 + m[1][2], 0.5);
     }
 
     #[test]
@@ -754,7 +813,7 @@ mod tests {
 
     #[test]
     fn single_value_colours_are_expanded_for_tobj() {
-        let text = sanitize_mtl("newmtl a\nKd 0.5\nKs spectral file.rfl\n");
-        assert_eq!(text, "newmtl a\nKd 0.5 0.5 0.5\n");
+        let text = sanitize_mtl("newmtl a\nKd 0.5\nKs spectral file.rfl\nKa 1 0\nKe\nKd 1 0 0.5\n");
+        assert_eq!(text, "newmtl a\nKd 0.5 0.5 0.5\nKa 1 0 1\nKd 1 0 0.5\n");
     }
 }

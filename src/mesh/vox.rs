@@ -44,19 +44,22 @@ pub(crate) fn load(path: &Path) -> Result<Voxels> {
 }
 
 /// Placements for a file without a scene graph: each model's corner at the origin, models
-/// one voxel apart along x.
+/// one voxel apart along x (empty models take no room).
 fn side_by_side(data: &DotVoxData) -> Vec<Placement> {
     let mut x = 0i32;
     let mut placements = Vec::new();
     for (index, model) in data.models.iter().enumerate() {
+        if model.voxels.is_empty() {
+            continue;
+        }
         let size = size_of(model);
         let half = size.map(|s| s.div_euclid(2));
         placements.push(Placement {
             model: index,
             rotation: IDENTITY,
-            translation: [x + half[0], half[1], half[2]],
+            translation: [x.saturating_add(half[0]), half[1], half[2]],
         });
-        x += size[0] + 1;
+        x = x.saturating_add(size[0]).saturating_add(1);
     }
     placements
 }
