@@ -49,6 +49,8 @@ pub(crate) struct Daemon {
     pub(super) round: Option<RunningRound>,
     /// Rounds finished (or failed) since this run started.
     pub(super) rounds_this_run: u32,
+    /// Whether the data or the round state changed since a round was last considered.
+    pub(super) round_check: bool,
     /// Why the last round of this run failed, for `--once`.
     pub(super) round_failure: Option<String>,
     pub(super) last_error: Option<String>,
@@ -86,6 +88,7 @@ impl Daemon {
             inputs_found: 0,
             round: None,
             rounds_this_run: 0,
+            round_check: true,
             round_failure: None,
             last_error: None,
             state: State::Idle,
