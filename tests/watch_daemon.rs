@@ -175,7 +175,13 @@ fn put(dir: &Path, rel: &str, body: &str) {
     fs::write(path, body).unwrap();
 }
 
+/// Sends the daemon's log to the test output (shown for failing tests or with --nocapture).
+fn log_to_test_output() {
+    let _ = tracing_subscriber::fmt().with_test_writer().with_target(false).try_init();
+}
+
 fn once(dir: &Path, fake: &Arc<Fake>) -> anyhow::Result<()> {
+    log_to_test_output();
     let opts = WatchOptions { once: true, ..WatchOptions::default() };
     run(dir, &opts, Arc::clone(fake) as Arc<dyn Jobs>)
 }
@@ -545,6 +551,7 @@ fn start_live(
     dir: &Path,
     fake: &Arc<Fake>,
 ) -> (Arc<AtomicBool>, mpsc::Receiver<anyhow::Result<()>>) {
+    log_to_test_output();
     let opts = WatchOptions::default();
     let cancel = Arc::clone(&opts.cancel);
     let (tx, rx) = mpsc::channel();

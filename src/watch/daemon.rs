@@ -103,7 +103,7 @@ impl Daemon {
     /// Runs until cancelled or, with `once`, until everything is done.
     pub fn run(mut self) -> anyhow::Result<()> {
         let _watcher = if self.once { None } else { self.watch_inbox() };
-        info!("watching {} ({})", self.layout.inbox.display(), self.mode());
+        self.log_start();
         while !self.cancelled() {
             self.drain_messages()?;
             if self.scan_is_due() {
@@ -118,11 +118,12 @@ impl Daemon {
         self.finish()
     }
 
-    fn mode(&self) -> &'static str {
+    fn log_start(&self) {
+        let inbox = self.layout.inbox.display();
         if self.once {
-            "once"
+            info!("processing {inbox} once");
         } else {
-            "until ctrl-c"
+            info!("watching {inbox} (ctrl-c stops)");
         }
     }
 
@@ -254,8 +255,9 @@ impl Daemon {
 
     fn log_summary(&self) {
         let counts = self.counts();
+        let how = if self.once && !self.cancelled() { "finished" } else { "stopped" };
         info!(
-            "stopped: {} inputs, {} voxelized, {} rejected, {} still changing",
+            "{how}: {} inputs, {} voxelized, {} rejected, {} still changing",
             counts.inputs, counts.done, counts.rejected, counts.pending
         );
     }

@@ -180,11 +180,11 @@ impl RoundJob {
         let run_dir = self.layout.run_dir(&self.cfg);
         fs::create_dir_all(&run_dir).with_context(|| run_dir.display().to_string())?;
         info!(
-            "training round {} on {} shapes ({} epochs) in {}",
+            "training round {} on {} shapes ({} epochs) in out/{}",
             self.number,
             self.shapes.len(),
             self.cfg.epochs,
-            run_dir.display()
+            self.layout.out_rel(&run_dir)
         );
         self.jobs.train(&self.shapes, &run_dir, &self.cfg, &self.cancel).context("training")?;
         if self.cancel.load(Ordering::SeqCst) {
