@@ -98,7 +98,7 @@ impl WatchConfig {
     /// Checks every setting against its range; the error names the key and the bad value.
     pub fn validate(&self) -> std::result::Result<(), String> {
         in_range("resolution", self.resolution, 8, 256)?;
-        if self.model == ModelKind::Vae && self.resolution % 8 != 0 {
+        if self.model == ModelKind::Vae && !self.resolution.is_multiple_of(8) {
             return Err(format!(
                 "resolution must be a multiple of 8 for the vae, got {}",
                 self.resolution

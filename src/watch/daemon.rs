@@ -49,6 +49,8 @@ pub(crate) struct Daemon {
     pub(super) round: Option<RunningRound>,
     /// Rounds finished (or failed) since this run started.
     pub(super) rounds_this_run: u32,
+    /// Whether the data or the round state changed since a round was last considered.
+    pub(super) round_check: bool,
     /// Why the last round of this run failed, for `--once`.
     pub(super) round_failure: Option<String>,
     pub(super) last_error: Option<String>,
@@ -86,6 +88,7 @@ impl Daemon {
             inputs_found: 0,
             round: None,
             rounds_this_run: 0,
+            round_check: true,
             round_failure: None,
             last_error: None,
             state: State::Idle,
@@ -100,7 +103,7 @@ impl Daemon {
     /// Runs until cancelled or, with `once`, until everything is done.
     pub fn run(mut self) -> anyhow::Result<()> {
         let _watcher = if self.once { None } else { self.watch_inbox() };
-        info!("watching {} ({})", self.layout.inbox.display(), self.mode());
+        self.log_start();
         while !self.cancelled() {
             self.drain_messages()?;
             if self.scan_is_due() {
@@ -115,11 +118,12 @@ impl Daemon {
         self.finish()
     }
 
-    fn mode(&self) -> &'static str {
+    fn log_start(&self) {
+        let inbox = self.layout.inbox.display();
         if self.once {
-            "once"
+            info!("processing {inbox} once");
         } else {
-            "until ctrl-c"
+            info!("watching {inbox} (ctrl-c stops)");
         }
     }
 
@@ -251,8 +255,9 @@ impl Daemon {
 
     fn log_summary(&self) {
         let counts = self.counts();
+        let how = if self.once && !self.cancelled() { "finished" } else { "stopped" };
         info!(
-            "stopped: {} inputs, {} voxelized, {} rejected, {} still changing",
+            "{how}: {} inputs, {} voxelized, {} rejected, {} still changing",
             counts.inputs, counts.done, counts.rejected, counts.pending
         );
     }

@@ -67,6 +67,7 @@ impl Daemon {
         }
         self.stable.retain(Path::exists);
         self.inputs_found = walk.inputs.len();
+        self.round_check = true;
         self.scan_done();
         self.save_manifest()?;
         self.set_state(State::Idle, None)

@@ -68,6 +68,9 @@ struct RoundJob {
 impl Daemon {
     /// Starts a round in the background when one is due.
     pub(super) fn maybe_start_round(&mut self) -> anyhow::Result<()> {
+        if !std::mem::take(&mut self.round_check) {
+            return Ok(());
+        }
         let Some((shapes, dataset)) = self.round_due() else { return Ok(()) };
         self.manifest.rounds_started += 1;
         let number = self.manifest.rounds_started;
@@ -92,8 +95,9 @@ impl Daemon {
     }
 
     /// The shapes and dataset fingerprint for a new round, when one is due: no round runs,
-    /// no file is still settling, there are enough shapes and they changed since the last
-    /// round (or the last failure).
+    /// no file is still settling, there are enough shapes, and they changed since the last
+    /// round or the run has no checkpoint. The daemon does not retry a dataset whose round
+    /// failed until it changes; `--once` does.
     fn round_due(&self) -> Option<(Vec<PathBuf>, String)> {
         let busy = self.round.is_some() || self.cancelled() || !self.waiting_for().is_empty();
         if busy || (self.once && self.rounds_this_run > 0) {
@@ -101,8 +105,11 @@ impl Daemon {
         }
         let shapes = self.manifest.shapes(&self.layout.voxels);
         let dataset = self.manifest.dataset_fingerprint(&self.dataset_key());
-        let last = self.manifest.last_round.as_ref().map(|r| &r.dataset);
-        if last == Some(&dataset) || self.manifest.failed_dataset.as_ref() == Some(&dataset) {
+        let trained = self.manifest.last_round.as_ref().is_some_and(|r| r.dataset == dataset);
+        if trained && self.has_checkpoint() {
+            return None;
+        }
+        if !self.once && self.manifest.failed_dataset.as_ref() == Some(&dataset) {
             return None;
         }
         if shapes.len() < self.cfg.min_shapes {
@@ -110,6 +117,12 @@ impl Daemon {
             return None;
         }
         Some((shapes, dataset))
+    }
+
+    /// Whether the run folder holds anything (a checkpoint) to continue from.
+    fn has_checkpoint(&self) -> bool {
+        let dir = self.layout.run_dir(&self.cfg);
+        std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
     }
 
     /// The settings a dataset fingerprint includes besides the data: the run it trains.
@@ -125,6 +138,7 @@ impl Daemon {
             }
         }
         self.rounds_this_run += 1;
+        self.round_check = true;
         match outcome {
             RoundOutcome::Done(round) => {
                 self.manifest.failed_dataset = None;
@@ -166,11 +180,11 @@ impl RoundJob {
         let run_dir = self.layout.run_dir(&self.cfg);
         fs::create_dir_all(&run_dir).with_context(|| run_dir.display().to_string())?;
         info!(
-            "training round {} on {} shapes ({} epochs) in {}",
+            "training round {} on {} shapes ({} epochs) in out/{}",
             self.number,
             self.shapes.len(),
             self.cfg.epochs,
-            run_dir.display()
+            self.layout.out_rel(&run_dir)
         );
         self.jobs.train(&self.shapes, &run_dir, &self.cfg, &self.cancel).context("training")?;
         if self.cancel.load(Ordering::SeqCst) {
