@@ -59,7 +59,14 @@ torch: deps $(TORCH_STAMP) ## Install the pinned libtorch from PyPI into .torch/
 	$(TORCH_VENV)/bin/pip install -q --no-cache-dir torch==$(TORCH_VERSION)
 	touch $@
 
-tools: ## Install the independent readers the tests check outputs with (npm).
+tools: deps ## Install the independent readers the tests check outputs with (npm, Debian).
+	@missing=""; \
+	command -v goxel >/dev/null || missing="$$missing goxel"; \
+	command -v xvfb-run >/dev/null || missing="$$missing xvfb"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 	@if [ ! -f $(TOOLS)/node_modules/.stamp ]; then \
 		echo "installing gltf-validator and vox-reader into $(TOOLS)/"; \
 		mkdir -p $(TOOLS) && npm install --silent --no-audit --no-fund --prefix $(TOOLS) \
@@ -69,8 +76,10 @@ tools: ## Install the independent readers the tests check outputs with (npm).
 build: torch ## Build the release binary.
 	$(CUDA_ENV) cargo build --release
 
-test: torch tools ## Run every test.
+test: torch tools ## Run every test (Rust, then the Blender add-on in Blender 3.4 and bpy 5.0.1).
+	cargo fmt --check
 	$(CUDA_ENV) cargo test --no-fail-fast
+	bash plugin/tests/run.sh
 
 demo: build ## Run `voxgen watch --once` on the embedded default meshes.
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)

@@ -1,8 +1,20 @@
 //! Command-line interface: argument definitions and dispatch to the library.
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::dataset;
+use crate::model;
+use crate::pipeline::{self, OutputKind};
+use crate::render::RenderConfig;
+use crate::train::{self, TrainConfig};
+use crate::voxel::VoxelizeConfig;
+use crate::watch;
 
 pub use crate::model::{DeviceChoice, ModelKind};
 
@@ -166,6 +178,7 @@ pub fn init_logging(quiet: bool, verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .without_time()
         .init();
@@ -173,7 +186,127 @@ pub fn init_logging(quiet: bool, verbose: u8) {
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let progress = !cli.quiet && std::io::stderr().is_terminal();
     match cli.command {
-        other => anyhow::bail!("command not built yet: {other:?}"),
+        Command::Voxelize(args) => voxelize(&args),
+        Command::Render(args) => render(&args),
+        Command::Train(args) => train(&args, progress),
+        Command::Sample(args) => sample(&args),
+        Command::Watch(args) => watch(&args),
     }
+}
+
+impl RenderOpts {
+    /// The renderer settings these options ask for.
+    pub fn config(&self) -> RenderConfig {
+        RenderConfig { size: self.size, frames: self.frames, ..RenderConfig::default() }
+    }
+}
+
+fn voxelize(args: &VoxelizeArgs) -> anyhow::Result<()> {
+    // Check every output name before any work, so a typo costs nothing.
+    for out in &args.outputs {
+        OutputKind::of(out)?;
+    }
+    let render_cfg = args.render.config();
+    render_cfg.validate()?;
+    let cfg = VoxelizeConfig { resolution: args.res, margin: args.margin, shell: args.shell };
+    let started = Instant::now();
+    let grid = dataset::load_grid(&args.input, &input_root(&args.input), &cfg)?;
+    if grid.count() == 0 {
+        anyhow::bail!("{}: no voxels at resolution {}", args.input.display(), args.res);
+    }
+    for out in &args.outputs {
+        pipeline::write_grid(&grid, out, &render_cfg)?;
+    }
+    tracing::info!(
+        "voxelized {} into {} voxels at {}³ ({:.2} s)",
+        args.input.display(),
+        grid.count(),
+        args.res,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The folder an input's references must stay inside: the folder holding it.
+fn input_root(input: &Path) -> PathBuf {
+    match input.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn render(args: &RenderArgs) -> anyhow::Result<()> {
+    let render_cfg = args.render.config();
+    render_cfg.validate()?;
+    let grid = pipeline::read_vox_grid(&args.input, &input_root(&args.input))?;
+    pipeline::write_grid(&grid, &args.output, &render_cfg)?;
+    tracing::info!("rendered {} to {}", args.input.display(), args.output.display());
+    Ok(())
+}
+
+fn train(args: &TrainArgs, progress: bool) -> anyhow::Result<()> {
+    let device = model::device::resolve(args.device)?;
+    let vcfg = VoxelizeConfig { resolution: args.res, ..VoxelizeConfig::default() };
+    let cache = args.output.join("cache");
+    let shapes = dataset::load_dataset(&args.data_dir, &vcfg, &cache)?;
+    if shapes.is_empty() {
+        anyhow::bail!("{}: no usable meshes or .vox files found", args.data_dir.display());
+    }
+    tracing::info!("training on {} shapes from {}", shapes.len(), args.data_dir.display());
+    let grids: Vec<_> = shapes.into_iter().map(|s| s.grid).collect();
+    let cfg = TrainConfig {
+        model: args.model,
+        resolution: args.res,
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        latent: args.latent,
+        lr: args.lr,
+        seed: args.seed,
+        device,
+        progress,
+        ..TrainConfig::default()
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancel);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
+    let report = train::train(&grids, &cfg, &args.output, &cancel)?;
+    let last = report.epochs.last().map(|e| e.total).unwrap_or(f64::NAN);
+    tracing::info!(
+        "saved {} (step {}, last epoch loss {last:.4}{})",
+        report.checkpoint.display(),
+        report.step,
+        if report.cancelled { ", stopped early" } else { "" }
+    );
+    Ok(())
+}
+
+fn sample(args: &SampleArgs) -> anyhow::Result<()> {
+    if args.count == 0 {
+        anyhow::bail!("invalid count: 0 (must be at least 1)");
+    }
+    let render_cfg = args.render.config();
+    render_cfg.validate()?;
+    let device = model::device::resolve(args.device)?;
+    let (grids, meta) = model::sample(&args.checkpoint, args.count, args.seed, device)?;
+    let files = pipeline::write_creatures(&grids, &args.output, "creature", &render_cfg)?;
+    tracing::info!(
+        "wrote {} creatures ({} files) to {} from step {}",
+        grids.len(),
+        files.len(),
+        args.output.display(),
+        meta.step
+    );
+    Ok(())
+}
+
+fn watch(args: &WatchArgs) -> anyhow::Result<()> {
+    let opts = watch::WatchOptions {
+        once: args.once,
+        ctrlc: true,
+        cancel: Arc::new(AtomicBool::new(false)),
+    };
+    let jobs = pipeline::RealJobs { device: args.device };
+    watch::run(&args.dir, &opts, Arc::new(jobs))
 }

@@ -13,10 +13,12 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod dataset;
 pub mod error;
 pub mod format;
 pub mod mesh;
 pub mod model;
+pub mod pipeline;
 pub mod render;
 pub mod train;
 pub mod voxel;

@@ -9,16 +9,9 @@ use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 use xxhash_rust::xxh3::Xxh3;
 
-/// Extensions of the files the daemon voxelizes; everything else is at most a dependency.
-const INPUT_EXTENSIONS: [&str; 4] = ["obj", "gltf", "glb", "vox"];
-
-/// Whether `path` is a mesh input (`.obj`, `.gltf`, `.glb`, `.vox`, any case). Other files
-/// (`.mtl`, `.png`, `.jpg`, `.bin`, ...) are only read as dependencies of an input.
-pub fn is_input(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| INPUT_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
-}
+/// Whether `path` is a mesh input; the mesh readers own the rule (`.obj`, `.gltf`, `.glb`,
+/// `.vox`, any case). Other files (`.mtl`, `.png`, `.bin`, ...) are only dependencies.
+pub use crate::mesh::is_input;
 
 /// What a cheap `stat` tells about a file: enough to notice most changes without reading it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
