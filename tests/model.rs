@@ -74,20 +74,20 @@ fn no_cancel() -> AtomicBool {
 #[test]
 fn loss_falls_on_simple_shapes() {
     let run = tempfile::tempdir().unwrap();
-    let cfg = config(16, 12);
+    let cfg = config(16, 20);
     let report = train(&shapes(16), &cfg, run.path(), &no_cancel()).unwrap();
-    assert_eq!(report.epochs.len(), 12);
-    assert_eq!(report.step, 24);
-    let first = &report.epochs[0];
-    let last = &report.epochs[11];
-    for e in &report.epochs {
-        assert!(e.total.is_finite(), "epoch {}: {}", e.epoch, e.total);
-    }
-    assert!(last.total < 0.6 * first.total, "first {} last {}", first.total, last.total);
-    let occupancy = |e: &voxgen::train::EpochLoss| e.part("occupancy").unwrap();
-    assert!(occupancy(last) < occupancy(first));
-    assert!(last.part("kl").unwrap() >= 0.0 && last.part("colour").unwrap() >= 0.0);
-    println!("first {first:?}\nlast {last:?}\nstep {:.4} s", report.step_seconds);
+    assert_eq!(report.epochs.len(), 20);
+    assert_eq!(report.step, 40);
+    let totals: Vec<f64> = report.epochs.iter().map(|e| e.total).collect();
+    assert!(totals.iter().all(|t| t.is_finite()), "{totals:?}");
+    // Batches of three make single epochs noisy: compare the mean of the last three.
+    let late = totals[17..].iter().sum::<f64>() / 3.0;
+    assert!(late < 0.6 * totals[0], "{totals:?}");
+    let (first, last) = (&report.epochs[0], &report.epochs[19]);
+    assert!(last.part("occupancy").unwrap() < first.part("occupancy").unwrap());
+    assert!(last.part("colour").unwrap() < first.part("colour").unwrap());
+    assert!(last.part("kl").unwrap() >= 0.0);
+    println!("totals {totals:.3?}\nstep {:.4} s", report.step_seconds);
 }
 
 #[test]
@@ -270,7 +270,8 @@ fn device_resolution() {
 }
 
 /// Measures one training step at the demo size (32³, batch 8, latent 64); run with
-/// `cargo test --test model step_time -- --ignored --nocapture`.
+/// `STEP_THREADS=2 cargo test --test model step_time -- --ignored --nocapture`. Prints wall
+/// time and process CPU time, since the machine may be shared.
 #[test]
 #[ignore]
 fn step_time_at_demo_size() {
@@ -280,13 +281,23 @@ fn step_time_at_demo_size() {
     let data: Vec<VoxelGrid> = (0..4).flat_map(|_| shapes(32)).collect();
     let device = device::resolve(DeviceChoice::Auto).unwrap();
     let cfg = TrainConfig { epochs: 2, device, ..TrainConfig::default() };
+    let cpu = process_cpu_seconds();
     let report = train(&data, &cfg, run.path(), &no_cancel()).unwrap();
+    let cpu = process_cpu_seconds().zip(cpu).map(|(b, a)| (b - a) / report.step as f64);
     let vae = Vae::load(&Checkpoint::open(run.path()).unwrap(), Device::Cpu).unwrap();
     println!(
-        "{threads} threads on {device:?}: {} steps, {:.3} s/step, {} parameters, epochs {:?}",
+        "{threads} threads on {device:?}: {} steps, {:.3} s/step wall, {:.3?} s/step cpu, {} parameters",
         report.step,
         report.step_seconds,
+        cpu,
         vae.parameter_count(),
-        report.epochs.iter().map(|e| e.seconds).collect::<Vec<_>>()
     );
+}
+
+/// User plus system CPU seconds of this process so far (Linux only).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }

@@ -17,23 +17,46 @@ pub const MIN_RESOLUTION: usize = 8;
 pub const MAX_RESOLUTION: usize = 256;
 /// Edge of the innermost feature grid.
 const BOTTOM: usize = 4;
+/// Limit on the magnitude of the calibrated occupancy threshold (in logits): calibration may
+/// move the cut between filled and empty, but not fill cells the model finds very unlikely.
+const THRESHOLD_LIMIT: f64 = 3.0;
+/// Seed of the latents used to calibrate the threshold.
+const CALIBRATION_SEED: u64 = 0x5EED_CA1B;
 
 /// Architecture and loss settings of the VAE, stored in every checkpoint.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VaeConfig {
-    /// Channels at full resolution; each halving of the grid doubles them.
+    /// Channels of the first feature grid (half the input edge); each halving doubles them.
     pub base_channels: usize,
     /// Cap on the channels of any layer.
     pub max_channels: usize,
-    /// Weight of the KL term (per shape, in nats) against the per-voxel reconstruction terms.
+    /// Weight of the KL term against the reconstruction. The loss is the per-voxel mean of the
+    /// reconstruction terms plus `beta * kl / N³`, so `beta = 1` keeps the balance of the
+    /// evidence lower bound at any grid size; larger values trade detail for samples from the
+    /// prior that look like the training shapes.
     pub beta: f64,
     /// Steps over which the KL weight ramps from 0 to `beta`.
     pub kl_warmup_steps: u64,
+    /// Weight of filled cells in the occupancy loss (they are far fewer than empty ones). Set
+    /// from the data when a run starts; sampling subtracts its log from the occupancy logits
+    /// so that a cell is filled where the model thinks it more likely filled than not.
+    pub pos_weight: f64,
+    /// Occupancy logit above which a sampled cell counts as filled. Set whenever a checkpoint
+    /// is saved, so that shapes drawn from the prior fill about as many cells as the training
+    /// shapes do on average (see [`Vae::calibrate_threshold`]).
+    pub threshold: f64,
 }
 
 impl Default for VaeConfig {
     fn default() -> Self {
-        VaeConfig { base_channels: 8, max_channels: 64, beta: 2e-3, kl_warmup_steps: 100 }
+        VaeConfig {
+            base_channels: 16,
+            max_channels: 64,
+            beta: 32.0,
+            kl_warmup_steps: 100,
+            pos_weight: 1.0,
+            threshold: 0.0,
+        }
     }
 }
 
@@ -63,89 +86,117 @@ fn check_sizes(latent: usize, config: &VaeConfig) -> Result<()> {
     if !(config.beta >= 0.0 && config.beta.is_finite()) {
         return Err(Error::invalid("vae beta", format!("{} (must be 0 or more)", config.beta)));
     }
+    if !(config.pos_weight > 0.0 && config.pos_weight.is_finite()) {
+        let reason = format!("{} (must be above 0)", config.pos_weight);
+        return Err(Error::invalid("vae pos_weight", reason));
+    }
     Ok(())
 }
 
-/// Channel widths by level: level 0 is the full grid, the last level is 4³.
-fn widths(resolution: usize, config: &VaeConfig) -> Vec<i64> {
-    let levels = (resolution / BOTTOM).trailing_zeros() as usize;
-    (0..=levels).map(|l| (config.base_channels << l).min(config.max_channels) as i64).collect()
+/// One feature grid of the network: its edge, channels, and whether it has a residual block.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Level {
+    edge: usize,
+    width: i64,
+    res: bool,
 }
 
-/// The encoder: stem conv, then per level a strided conv and a residual block, then two
-/// linear heads for the mean and log-variance of the latent.
+/// The feature grids from the first one (half the input edge) down to 4³. Channels start at
+/// `base_channels` and double per halving up to `max_channels`. No layer works on the full
+/// grid: the first conv strides straight from the input and the last transposed conv writes
+/// the output, because convolutions with few channels on a large grid are the slowest part on
+/// a CPU. Residual blocks sit on the grids of edge at most `max(N/4, 4)` for the same reason.
+fn levels(resolution: usize, config: &VaeConfig) -> Vec<Level> {
+    let count = (resolution / BOTTOM).trailing_zeros() as usize;
+    let res_edge = (resolution / 4).max(BOTTOM);
+    (0..count)
+        .map(|l| Level {
+            edge: resolution >> (l + 1),
+            width: (config.base_channels << l).min(config.max_channels) as i64,
+            res: resolution >> (l + 1) <= res_edge,
+        })
+        .collect()
+}
+
+/// The encoder: per level a strided conv (and maybe a residual block), then two linear heads
+/// for the mean and log-variance of the latent.
 #[derive(Debug)]
 struct Encoder {
-    stem: nn::Conv3D,
-    levels: Vec<(nn::Conv3D, ResBlock3d)>,
+    levels: Vec<(nn::Conv3D, Option<ResBlock3d>)>,
     norm: nn::GroupNorm,
     mu: nn::Linear,
     logvar: nn::Linear,
 }
 
 impl Encoder {
-    fn new(vs: nn::Path, widths: &[i64], latent: i64) -> Self {
-        let stem = blocks::conv3(&vs / "stem", CHANNELS as i64, widths[0]);
-        let levels = widths
-            .windows(2)
-            .enumerate()
-            .map(|(i, w)| {
-                let down = blocks::down(&vs / format!("down{i}"), w[0], w[1]);
-                (down, ResBlock3d::new(&vs / format!("res{i}"), w[1], w[1]))
-            })
-            .collect();
-        let top = *widths.last().unwrap_or(&1);
-        let flat = top * (BOTTOM as i64).pow(3);
+    fn new(vs: nn::Path, levels: &[Level], latent: i64) -> Self {
+        let mut c_in = CHANNELS as i64;
+        let mut layers = Vec::with_capacity(levels.len());
+        for (i, level) in levels.iter().enumerate() {
+            let down = blocks::down(&vs / format!("down{i}"), c_in, level.width);
+            let res = level
+                .res
+                .then(|| ResBlock3d::new(&vs / format!("res{i}"), level.width, level.width));
+            layers.push((down, res));
+            c_in = level.width;
+        }
+        let flat = c_in * (BOTTOM as i64).pow(3);
         Encoder {
-            stem,
-            levels,
-            norm: blocks::norm(&vs / "norm", top),
+            levels: layers,
+            norm: blocks::norm(&vs / "norm", c_in),
             mu: nn::linear(&vs / "mu", flat, latent, Default::default()),
             logvar: nn::linear(&vs / "logvar", flat, latent, Default::default()),
         }
     }
 
     fn forward(&self, xs: &Tensor) -> (Tensor, Tensor) {
-        let mut h = xs.apply(&self.stem);
+        let mut h = xs.shallow_clone();
         for (down, res) in &self.levels {
-            h = h.apply(down).apply(res);
+            h = h.apply(down);
+            if let Some(res) = res {
+                h = h.apply(res);
+            }
         }
         let h = h.apply(&self.norm).silu().flatten(1, -1);
         (h.apply(&self.mu), h.apply(&self.logvar).clamp(-12.0, 12.0))
     }
 }
 
-/// The decoder: linear to 4³ cells, a residual block, then per level a transposed conv
-/// (and a residual block below full resolution), then a conv to the 4 output channels.
+/// The decoder: linear to 4³ cells and a residual block, then per level a transposed conv (and
+/// maybe a residual block), and a last transposed conv to the 4 output channels.
 #[derive(Debug)]
 struct Decoder {
     fc: nn::Linear,
     bottom: ResBlock3d,
     levels: Vec<(nn::ConvTranspose3D, Option<ResBlock3d>)>,
     norm: nn::GroupNorm,
-    out: nn::Conv3D,
+    out: nn::ConvTranspose3D,
     top: i64,
 }
 
 impl Decoder {
-    fn new(vs: nn::Path, widths: &[i64], latent: i64) -> Self {
-        let top = *widths.last().unwrap_or(&1);
-        let levels = widths
+    fn new(vs: nn::Path, levels: &[Level], latent: i64) -> Self {
+        let top = levels.last().map_or(1, |l| l.width);
+        let first = levels.first().map_or(1, |l| l.width);
+        let layers = levels
             .windows(2)
             .enumerate()
             .rev()
-            .map(|(i, w)| {
-                let up = blocks::up(&vs / format!("up{i}"), w[1], w[0]);
-                let res = (i > 0).then(|| ResBlock3d::new(&vs / format!("res{i}"), w[0], w[0]));
+            .map(|(i, pair)| {
+                let (outer, inner) = (pair[0], pair[1]);
+                let up = blocks::up(&vs / format!("up{i}"), inner.width, outer.width);
+                let res = outer
+                    .res
+                    .then(|| ResBlock3d::new(&vs / format!("res{i}"), outer.width, outer.width));
                 (up, res)
             })
             .collect();
         Decoder {
             fc: nn::linear(&vs / "fc", latent, top * (BOTTOM as i64).pow(3), Default::default()),
             bottom: ResBlock3d::new(&vs / "bottom", top, top),
-            levels,
-            norm: blocks::norm(&vs / "norm", widths[0]),
-            out: blocks::conv3(&vs / "out", widths[0], CHANNELS as i64),
+            levels: layers,
+            norm: blocks::norm(&vs / "norm", first),
+            out: blocks::up(&vs / "out", first, CHANNELS as i64),
             top,
         }
     }
@@ -211,9 +262,9 @@ impl Vae {
         check_resolution(resolution)?;
         check_sizes(latent, config)?;
         let vars = VarStore::new(device);
-        let widths = widths(resolution, config);
-        let encoder = Encoder::new(vars.root() / "enc", &widths, latent as i64);
-        let decoder = Decoder::new(vars.root() / "dec", &widths, latent as i64);
+        let levels = levels(resolution, config);
+        let encoder = Encoder::new(vars.root() / "enc", &levels, latent as i64);
+        let decoder = Decoder::new(vars.root() / "dec", &levels, latent as i64);
         Ok(Vae { vars, encoder, decoder, resolution, latent, config: config.clone() })
     }
 
@@ -256,6 +307,28 @@ impl Vae {
         self.decoder.forward(z)
     }
 
+    /// Decodes latents like [`Vae::decode`], with the occupancy shifted by the calibrated
+    /// threshold so that above zero means filled (the [`crate::model::tensor`] layout).
+    pub fn decode_for_sampling(&self, z: &Tensor) -> Tensor {
+        let out = self.decode(z);
+        Tensor::cat(&[out.narrow(1, 0, 1) - self.config.threshold, out.narrow(1, 1, 3)], 1)
+    }
+
+    /// Sets the occupancy threshold so that shapes decoded from a fixed set of prior latents
+    /// fill the fraction `fill` of their cells on average, within ±3 logits. Returns it.
+    pub fn calibrate_threshold(&mut self, fill: f64) -> Result<f64> {
+        let count = ((1usize << 22) / self.resolution.pow(3)).clamp(2, 16);
+        let z = latent_noise(count, self.latent, CALIBRATION_SEED).to_device(self.vars.device());
+        let logits = tch::no_grad(|| self.decode(&z).narrow(1, 0, 1).flatten(0, -1));
+        let cells = logits.size()[0];
+        let empty = ((1.0 - fill.clamp(0.0, 1.0)) * cells as f64).round() as i64;
+        let (cut, _) = logits.f_kthvalue(empty.clamp(1, cells), 0, false)?;
+        let threshold = f64::try_from(cut)?.clamp(-THRESHOLD_LIMIT, THRESHOLD_LIMIT);
+        tracing::debug!("occupancy threshold {threshold:.3} for a fill of {fill:.4}");
+        self.config.threshold = threshold;
+        Ok(threshold)
+    }
+
     /// Encodes, draws a latent with the reparameterisation trick (torch's global generator),
     /// and decodes.
     pub fn forward(&self, xs: &Tensor) -> VaeOutput {
@@ -264,11 +337,11 @@ impl Vae {
         VaeOutput { recon: self.decode(&z), mu, logvar }
     }
 
-    /// The loss of `out` against the batch `xs` it came from. `pos_weight` scales the loss of
-    /// filled cells (they are far fewer than empty ones); `kl_weight` is the current β.
-    pub fn loss(&self, xs: &Tensor, out: &VaeOutput, pos_weight: f64, kl_weight: f64) -> VaeLoss {
+    /// The loss of `out` against the batch `xs` it came from; `kl_weight` is the current β.
+    pub fn loss(&self, xs: &Tensor, out: &VaeOutput, kl_weight: f64) -> VaeLoss {
         let target = (xs.narrow(1, 0, 1) + 1.0) * 0.5;
-        let pos_weight = Tensor::from_slice(&[pos_weight as f32]).to_device(xs.device());
+        let pos_weight = self.config.pos_weight as f32;
+        let pos_weight = Tensor::from_slice(&[pos_weight]).to_device(xs.device());
         let occupancy = out.recon.narrow(1, 0, 1).binary_cross_entropy_with_logits(
             &target,
             None::<Tensor>,
@@ -287,10 +360,12 @@ impl Vae {
         VaeLoss { total, occupancy, colour, kl }
     }
 
-    /// The KL weight at optimizer step `step`: a linear ramp to `beta` over the warm-up.
+    /// The weight of the KL term (in nats per shape) at optimizer step `step`: `beta / N³`,
+    /// ramped up linearly over the warm-up.
     pub fn kl_weight(&self, step: u64) -> f64 {
         let warmup = self.config.kl_warmup_steps.max(1) as f64;
-        self.config.beta * ((step as f64 + 1.0) / warmup).min(1.0)
+        let voxels = (self.resolution as f64).powi(3);
+        self.config.beta / voxels * ((step as f64 + 1.0) / warmup).min(1.0)
     }
 }
 
@@ -316,7 +391,7 @@ impl Generator for Vae {
         for start in (0..n).step_by(batch) {
             let count = batch.min(n - start);
             let z = z.narrow(0, start as i64, count as i64).to_device(self.vars.device());
-            emit(self.decode(&z).to_device(Device::Cpu))?;
+            emit(self.decode_for_sampling(&z).to_device(Device::Cpu))?;
         }
         Ok(())
     }
@@ -338,10 +413,13 @@ mod tests {
     }
 
     #[test]
-    fn widths_double_per_level_up_to_the_cap() {
+    fn levels_halve_the_grid_and_double_the_channels() {
         let cfg = VaeConfig { base_channels: 8, max_channels: 32, ..Default::default() };
-        assert_eq!(widths(8, &cfg), vec![8, 16]);
-        assert_eq!(widths(64, &cfg), vec![8, 16, 32, 32, 32]);
+        let level = |edge, width, res| Level { edge, width, res };
+        assert_eq!(levels(8, &cfg), vec![level(4, 8, true)]);
+        let want =
+            vec![level(32, 8, false), level(16, 16, true), level(8, 32, true), level(4, 32, true)];
+        assert_eq!(levels(64, &cfg), want);
     }
 
     #[test]
@@ -354,18 +432,36 @@ mod tests {
         assert_eq!(out.mu.size(), vec![3, 5]);
         let rgb = out.recon.narrow(1, 1, 3);
         assert!(rgb.abs().max().double_value(&[]) <= 1.0);
-        let loss = vae.loss(&xs.sign(), &out, 3.0, 0.01);
+        let loss = vae.loss(&xs.sign(), &out, 0.01);
         assert!(loss.total.double_value(&[]).is_finite());
         assert!(loss.kl.double_value(&[]) >= 0.0);
     }
 
     #[test]
     fn kl_weight_ramps_up_then_holds() {
-        let cfg = VaeConfig { beta: 0.5, kl_warmup_steps: 10, ..Default::default() };
+        let cfg = VaeConfig { beta: 512.0, kl_warmup_steps: 10, ..Default::default() };
         let vae = Vae::new(Device::Cpu, 8, 2, &cfg).unwrap();
-        assert!((vae.kl_weight(0) - 0.05).abs() < 1e-12);
-        assert_eq!(vae.kl_weight(9), 0.5);
-        assert_eq!(vae.kl_weight(1000), 0.5);
+        assert!((vae.kl_weight(0) - 0.1).abs() < 1e-12);
+        assert_eq!(vae.kl_weight(9), 1.0);
+        assert_eq!(vae.kl_weight(1000), 1.0);
+    }
+
+    #[test]
+    fn calibrated_threshold_matches_the_fill() {
+        tch::manual_seed(3);
+        let mut vae = Vae::new(Device::Cpu, 8, 4, &VaeConfig::default()).unwrap();
+        let threshold = vae.calibrate_threshold(0.25).unwrap();
+        assert!(threshold.abs() < THRESHOLD_LIMIT, "{threshold}");
+        assert_eq!(vae.config().threshold, threshold);
+        let mut filled = Vec::new();
+        vae.generate(16, 9, &mut |batch| {
+            let occupancy = batch.narrow(1, 0, 1).gt(0.0).to_kind(Kind::Float);
+            filled.push(occupancy.mean(Kind::Float).double_value(&[]));
+            Ok(())
+        })
+        .unwrap();
+        let fill = filled.iter().sum::<f64>() / filled.len() as f64;
+        assert!((fill - 0.25).abs() < 0.1, "fill {fill}");
     }
 
     #[test]

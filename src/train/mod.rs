@@ -122,8 +122,9 @@ pub(crate) trait Trainer {
     fn step(&mut self, batch: &Tensor, step: u64) -> Result<StepLoss>;
     /// The weights to save.
     fn vars(&self) -> &VarStore;
-    /// The architecture settings to store in the checkpoint.
-    fn config(&self) -> FamilyConfig;
+    /// The settings to store in a checkpoint taken now; a family may refresh settings that
+    /// depend on the weights here (the VAE calibrates its occupancy threshold).
+    fn config(&mut self) -> Result<FamilyConfig>;
 }
 
 /// Trains a model on `data` (all `resolution`³ grids), continuing the newest checkpoint in
@@ -146,7 +147,7 @@ pub fn train(
     }
 
     tch::manual_seed(cfg.seed as i64);
-    let trainer = build_trainer(cfg, resume.as_ref(), data.pos_weight())?;
+    let trainer = build_trainer(cfg, resume.as_ref(), &data)?;
     let mut session = Session::new(cfg, &data, trainer, run_dir, resume.as_ref());
     session.run(cancel)
 }
@@ -191,7 +192,7 @@ fn check_compatible(checkpoint: &Checkpoint, cfg: &TrainConfig) -> Result<()> {
 fn build_trainer(
     cfg: &TrainConfig,
     resume: Option<&Checkpoint>,
-    pos_weight: f64,
+    data: &Dataset,
 ) -> Result<Box<dyn Trainer>> {
     match cfg.model {
         ModelKind::Vae => Ok(Box::new(vae::VaeTrainer::new(
@@ -200,7 +201,8 @@ fn build_trainer(
             cfg.latent,
             resume,
             cfg.lr,
-            pos_weight,
+            data.pos_weight(),
+            data.filled_fraction(),
         )?)),
     }
 }
@@ -348,14 +350,15 @@ impl<'a> Session<'a> {
     }
 
     /// Saves a checkpoint of the current weights.
-    fn save(&self) -> Result<PathBuf> {
-        checkpoint::save(self.run_dir, self.trainer.vars(), &self.meta())
+    fn save(&mut self) -> Result<PathBuf> {
+        let meta = self.meta()?;
+        checkpoint::save(self.run_dir, self.trainer.vars(), &meta)
     }
 
     /// The metadata of a checkpoint taken now.
-    fn meta(&self) -> Meta {
+    fn meta(&mut self) -> Result<Meta> {
         let cfg = self.cfg;
-        Meta {
+        Ok(Meta {
             format: META_FORMAT,
             family: cfg.model,
             resolution: cfg.resolution,
@@ -363,7 +366,7 @@ impl<'a> Session<'a> {
             latent: cfg.latent,
             step: self.step,
             epoch: self.epoch,
-            config: self.trainer.config(),
+            config: self.trainer.config()?,
             train: TrainSettings {
                 batch_size: cfg.batch_size,
                 lr: cfg.lr,
@@ -374,7 +377,7 @@ impl<'a> Session<'a> {
             },
             voxgen_version: env!("CARGO_PKG_VERSION").to_string(),
             created_unix: Meta::now_unix(),
-        }
+        })
     }
 }
 

@@ -13,15 +13,17 @@ use crate::train::{StepLoss, Trainer};
 /// the weights far off.
 const CLIP_NORM: f64 = 10.0;
 
-/// A VAE with its Adam optimizer and the occupancy loss weight of the data.
+/// A VAE with its Adam optimizer and the mean fill of the training shapes.
 pub(crate) struct VaeTrainer {
     vae: Vae,
     optimizer: nn::Optimizer,
-    pos_weight: f64,
+    fill: f64,
 }
 
 impl VaeTrainer {
-    /// A trainer for a fresh VAE, or for the one in `resume`.
+    /// A trainer for the VAE in `resume`, or for a fresh one whose occupancy loss weights
+    /// filled cells by `pos_weight` (a continued run keeps the weight it started with).
+    /// `fill` is the fraction of filled cells in the training shapes.
     pub(crate) fn new(
         device: Device,
         resolution: usize,
@@ -29,14 +31,19 @@ impl VaeTrainer {
         resume: Option<&Checkpoint>,
         lr: f64,
         pos_weight: f64,
+        fill: f64,
     ) -> Result<VaeTrainer> {
         let vae = match resume {
             Some(checkpoint) => Vae::load(checkpoint, device)?,
-            None => Vae::new(device, resolution, latent, &VaeConfig::default())?,
+            None => {
+                let config = VaeConfig { pos_weight, ..VaeConfig::default() };
+                Vae::new(device, resolution, latent, &config)?
+            }
         };
         let optimizer = nn::Adam::default().build(vae.vars(), lr).map_err(Error::Torch)?;
+        let pos_weight = vae.config().pos_weight;
         tracing::debug!("vae: {} parameters, pos_weight {pos_weight:.2}", vae.parameter_count());
-        Ok(VaeTrainer { vae, optimizer, pos_weight })
+        Ok(VaeTrainer { vae, optimizer, fill })
     }
 }
 
@@ -44,7 +51,7 @@ impl Trainer for VaeTrainer {
     fn step(&mut self, batch: &Tensor, step: u64) -> Result<StepLoss> {
         let out = self.vae.forward(batch);
         let kl_weight = self.vae.kl_weight(step);
-        let loss = self.vae.loss(batch, &out, self.pos_weight, kl_weight);
+        let loss = self.vae.loss(batch, &out, kl_weight);
         self.optimizer.backward_step_clip_norm(&loss.total, CLIP_NORM);
         let value = |t: &Tensor| f64::try_from(t).map_err(Error::Torch);
         Ok(StepLoss {
@@ -61,7 +68,8 @@ impl Trainer for VaeTrainer {
         self.vae.vars()
     }
 
-    fn config(&self) -> FamilyConfig {
-        FamilyConfig::Vae(self.vae.config().clone())
+    fn config(&mut self) -> Result<FamilyConfig> {
+        self.vae.calibrate_threshold(self.fill)?;
+        Ok(FamilyConfig::Vae(self.vae.config().clone()))
     }
 }
