@@ -180,6 +180,7 @@ fn continuing_adds_steps_and_keeps_three_checkpoints() {
     let cfg = TrainConfig { save_every: 1, ..config(8, 2) };
     let first = train(&data, &cfg, run.path(), &no_cancel()).unwrap();
     assert_eq!((first.start_step, first.step), (0, 4));
+    let cfg = TrainConfig { progress: true, ..cfg };
     let second = train(&data, &cfg, run.path(), &no_cancel()).unwrap();
     assert_eq!((second.start_step, second.step), (4, 8));
     assert_eq!(second.epochs[0].epoch, 3);

@@ -38,8 +38,7 @@ pub struct VaeConfig {
     /// Steps over which the KL weight ramps from 0 to `beta`.
     pub kl_warmup_steps: u64,
     /// Weight of filled cells in the occupancy loss (they are far fewer than empty ones). Set
-    /// from the data when a run starts; sampling subtracts its log from the occupancy logits
-    /// so that a cell is filled where the model thinks it more likely filled than not.
+    /// from the data when a run starts and kept when it continues.
     pub pos_weight: f64,
     /// Occupancy logit above which a sampled cell counts as filled. Set whenever a checkpoint
     /// is saved, so that shapes drawn from the prior fill about as many cells as the training
@@ -229,7 +228,7 @@ pub struct VaeOutput {
 /// The loss of one batch: the total to minimise and its parts as numbers.
 #[derive(Debug)]
 pub struct VaeLoss {
-    /// `occupancy + colour + weight * kl`, with gradient.
+    /// `occupancy + colour + kl_weight * kl`, with gradient.
     pub total: Tensor,
     /// Occupancy BCE with logits, mean per voxel.
     pub occupancy: Tensor,
@@ -350,12 +349,8 @@ impl Vae {
         );
         let error = (out.recon.narrow(1, 1, 3) - xs.narrow(1, 1, 3)).square() * &target;
         let colour = error.sum(Kind::Float) / (target.sum(Kind::Float) * 3.0).clamp_min(1.0);
-        let kl = (out.logvar.exp() + out.mu.square() - 1.0 - &out.logvar).sum_dim_intlist(
-            1,
-            false,
-            Kind::Float,
-        ) * 0.5;
-        let kl = kl.mean(Kind::Float);
+        let divergence = out.logvar.exp() + out.mu.square() - 1.0 - &out.logvar;
+        let kl = divergence.sum_dim_intlist(1, false, Kind::Float).mean(Kind::Float) * 0.5;
         let total = &occupancy + &colour + &kl * kl_weight;
         VaeLoss { total, occupancy, colour, kl }
     }

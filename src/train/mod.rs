@@ -45,7 +45,9 @@ pub struct TrainConfig {
     pub progress: bool,
     /// Save a checkpoint every this many epochs (0: only at the end).
     pub save_every: usize,
-    /// Mirror each shape across x with probability one half (z stays up).
+    /// Mirror each shape across x (x to -x) with probability one half. z stays up, so this
+    /// swaps left and right of creatures that face along y, as glTF and OBJ models do after
+    /// voxgen's Z-up turn; turn it off for data that faces along x.
     pub flip_x: bool,
 }
 
@@ -274,6 +276,7 @@ impl<'a> Session<'a> {
             bar.finish_and_clear();
         }
         let checkpoint = self.save()?;
+        tracing::info!("saved {} (step {}, epoch {})", checkpoint.display(), self.step, self.epoch);
         let steps = self.step - self.start_step;
         Ok(TrainReport {
             epochs,
