@@ -147,8 +147,11 @@ def run_timed(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess]:
 INPROCESS = re.compile(r"voxeli[sz]\w*\b.*?\b(?:in|took)\s+([0-9.]+)\s*(ms|s)\b", re.IGNORECASE)
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def inprocess_seconds(stderr: str) -> float | None:
-    match = INPROCESS.search(stderr)
+    match = INPROCESS.search(ANSI.sub("", stderr))
     if not match:
         return None
     value = float(match.group(1))

@@ -88,8 +88,7 @@ pub struct Plan {
 impl Plan {
     /// The same plan with every length scaled by a random factor near 1.
     pub fn jittered(mut self, rng: &mut Rng) -> Plan {
-        self.body =
-            self.body * v(rng.jitter(1.0, 0.08), rng.jitter(1.0, 0.08), rng.jitter(1.0, 0.1));
+        self.body *= v(rng.jitter(1.0, 0.08), rng.jitter(1.0, 0.08), rng.jitter(1.0, 0.1));
         self.leg = rng.jitter(self.leg, 0.1);
         self.neck = rng.jitter(self.neck, 0.1);
         self.head *= rng.jitter(1.0, 0.08);

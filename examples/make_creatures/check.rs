@@ -80,9 +80,7 @@ pub fn read_obj(path: &Path) -> anyhow::Result<ReadBack> {
     let options =
         tobj::LoadOptions { triangulate: false, single_index: false, ..Default::default() };
     let (models, materials) = tobj::load_obj(path, &options)?;
-    if let Err(e) = materials {
-        ensure!(matches!(e, tobj::LoadError::GenericFailure), "{}: {e}", path.display());
-    }
+    materials.with_context(|| format!("{}: materials", path.display()))?;
     let mut back = ReadBack::default();
     for m in &models {
         let mesh = &m.mesh;

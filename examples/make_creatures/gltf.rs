@@ -66,6 +66,10 @@ struct Doc {
 /// One primitive's vertex data before it goes into the buffer.
 #[derive(Default)]
 struct Prim {
+    /// Whether vertices carry texture coordinates (split at the texture seam).
+    with_uvs: bool,
+    /// Whether vertices carry the painted colours.
+    with_colors: bool,
     positions: Vec<[f32; 3]>,
     normals: Vec<[f32; 3]>,
     uvs: Vec<[f32; 2]>,
@@ -74,46 +78,41 @@ struct Prim {
 }
 
 impl Prim {
-    /// Appends a part, moving its points by `m`. Vertices are shared per position, or per
-    /// (position, uv) pair when `uvs` is set, so the texture seam gets its own vertices.
-    fn push(&mut self, part: &Part, m: Affine3A, uvs: bool, colors: bool) {
-        let positions: Vec<Vec3> =
+    fn new(with_uvs: bool, with_colors: bool) -> Self {
+        Prim { with_uvs, with_colors, ..Default::default() }
+    }
+
+    /// Appends a part, moving its points by `m`. Corners share a vertex when they share the
+    /// position (and, with texture coordinates, the uv), so the seam gets its own vertices.
+    fn push(&mut self, part: &Part, m: Affine3A) {
+        let moved: Vec<Vec3> =
             part.surface.positions.iter().map(|&p| m.transform_point3(p)).collect();
-        let normals =
-            part.surface.normals().into_iter().map(|n| m.transform_vector3(n).normalize());
-        let normals: Vec<Vec3> = normals.collect();
+        let normals: Vec<Vec3> =
+            part.surface.normals().iter().map(|&n| m.transform_vector3(n).normalize()).collect();
         let mut seen: HashMap<(u32, u32), u32> = HashMap::new();
-        for tri in &part.surface.tris {
-            for &Corner { p, t } in tri {
-                let key = (p, if uvs { t } else { 0 });
-                let next = self.positions.len() as u32;
-                let index = *seen.entry(key).or_insert_with(|| next);
-                if index == next {
-                    self.vertex(part, &positions, &normals, (p, t), (uvs, colors));
-                }
-                self.indices.push(index);
+        for &corner in part.surface.tris.iter().flatten() {
+            let key = (corner.p, if self.with_uvs { corner.t } else { 0 });
+            let next = self.positions.len() as u32;
+            let index = *seen.entry(key).or_insert(next);
+            if index == next {
+                let p = corner.p as usize;
+                self.vertex(part, corner, moved[p], normals[p]);
             }
+            self.indices.push(index);
         }
     }
 
-    fn vertex(
-        &mut self,
-        part: &Part,
-        pos: &[Vec3],
-        nrm: &[Vec3],
-        pt: (u32, u32),
-        with: (bool, bool),
-    ) {
-        let (p, t) = (pt.0 as usize, pt.1 as usize);
-        self.positions.push(pos[p].to_array());
-        self.normals.push(nrm[p].to_array());
-        if with.0 {
-            self.uvs.push(part.surface.uvs[t]);
+    fn vertex(&mut self, part: &Part, corner: Corner, position: Vec3, normal: Vec3) {
+        self.positions.push(position.to_array());
+        self.normals.push(normal.to_array());
+        if self.with_uvs {
+            self.uvs.push(part.surface.uvs[corner.t as usize]);
         }
-        if let (true, Some(colors)) = (with.1, &part.colors) {
-            let linear =
-                colors[p].map(|c| (srgb_to_linear(f32::from(c) / 255.0) * 65535.0).round() as u16);
-            self.colors.push([linear[0], linear[1], linear[2], 65535]);
+        if let (true, Some(colors)) = (self.with_colors, &part.colors) {
+            // COLOR_0 is linear; the painted colours are sRGB.
+            let to_u16 = |c: u8| (srgb_to_linear(f32::from(c) / 255.0) * 65535.0).round() as u16;
+            let [r, g, b] = colors[corner.p as usize].map(to_u16);
+            self.colors.push([r, g, b, u16::MAX]);
         }
     }
 }
@@ -196,9 +195,9 @@ impl Doc {
     fn single_node(&mut self, c: &Creature, colors: bool) {
         let mut primitives = Vec::new();
         for (k, m) in c.materials.iter().enumerate() {
-            let mut prim = Prim::default();
+            let mut prim = Prim::new(m.textured, colors);
             for part in c.parts.iter().filter(|p| p.material == k) {
-                prim.push(part, Affine3A::IDENTITY, m.textured, colors);
+                prim.push(part, Affine3A::IDENTITY);
             }
             if !prim.indices.is_empty() {
                 primitives.push(self.primitive(&prim, k));
@@ -226,8 +225,8 @@ impl Doc {
             let centre =
                 points.fold(Vec3::ZERO, |a, p| a + p) / part.surface.positions.len() as f32;
             let m = Affine3A::from_translation(-centre) * to_root;
-            let mut prim = Prim::default();
-            prim.push(part, m, c.materials[part.material].textured, colors);
+            let mut prim = Prim::new(c.materials[part.material].textured, colors);
+            prim.push(part, m);
             let primitive = self.primitive(&prim, part.material);
             let mesh = self.mesh(&part.name, vec![primitive]);
             children.push(self.root.push(json::Node {
@@ -323,7 +322,7 @@ impl Doc {
         bytes: &[u8],
         target: Option<json::buffer::Target>,
     ) -> json::Index<json::buffer::View> {
-        while self.bin.len() % 4 != 0 {
+        while !self.bin.len().is_multiple_of(4) {
             self.bin.push(0);
         }
         let offset = self.bin.len();
@@ -393,7 +392,7 @@ impl Doc {
         dir: &Path,
         container: Container,
     ) -> anyhow::Result<Vec<PathBuf>> {
-        while self.bin.len() % 4 != 0 {
+        while !self.bin.len().is_multiple_of(4) {
             self.bin.push(0);
         }
         let uri = match container {

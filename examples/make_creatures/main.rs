@@ -46,8 +46,11 @@ const GLTF: GltfStyle =
     GltfStyle { container: Container::External, vertex_colors: false, hierarchy: false };
 const GLB: GltfStyle = GltfStyle { container: Container::Glb, ..GLTF };
 
+/// Builds one species from its seeded generator.
+type Make = fn(&mut Rng) -> Creature;
+
 /// Every default creature with the format it is written in.
-const SPECIES: [(&str, fn(&mut Rng) -> Creature, Out); 16] = [
+const SPECIES: [(&str, Make, Out); 16] = [
     ("cat", species::cat, Out::Obj(OBJ_N)),
     ("frog", species::frog, Out::Obj(OBJ)),
     ("owl", species::owl, Out::Obj(OBJ_N)),
