@@ -75,6 +75,21 @@ pub fn write_creatures(
     Ok(written)
 }
 
+/// Writes every grid into one scene file (`.vox` or `.glb`, by extension), side by side, each
+/// creature named `PREFIX-NN`.
+pub fn write_scene(grids: &[VoxelGrid], path: &Path, prefix: &str) -> Result<()> {
+    let named: Vec<(String, VoxelGrid)> =
+        grids.iter().enumerate().map(|(i, g)| (format!("{prefix}-{i:02}"), g.clone())).collect();
+    match OutputKind::of(path)? {
+        OutputKind::Vox => vox::write_vox_scene(&named, path),
+        OutputKind::Glb => glb::write_glb_scene(&named, path),
+        _ => Err(Error::invalid(
+            "output",
+            format!("{}: a scene is written as .vox or .glb", path.display()),
+        )),
+    }
+}
+
 /// Reads a `.vox` file into one grid at its own scale: the voxels of every model, placed by the
 /// scene graph, keep their size when they fit in 256 per axis, and are fitted into 256³ otherwise.
 pub fn read_vox_grid(path: &Path, root: &Path) -> Result<VoxelGrid> {

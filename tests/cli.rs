@@ -172,6 +172,27 @@ fn train_then_sample_writes_creatures() {
     for ext in ["vox", "glb", "gif"] {
         assert_eq!(files_with_ext(&samples, ext).len(), 2, "{ext} files in {}", samples.display());
     }
+
+    // The same creatures side by side in one MagicaVoxel scene.
+    let scene = dir.path().join("scene.vox");
+    let out = voxgen(&[
+        "sample",
+        run.to_str().unwrap(),
+        "-n",
+        "3",
+        "--layout",
+        "grid",
+        "-o",
+        scene.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let vox = dot_vox::load(scene.to_str().unwrap()).unwrap();
+    assert_eq!(vox.models.len(), 3);
+    assert_eq!(vox.palette.len(), 256);
+    let shapes = vox.scenes.iter().filter(|n| matches!(n, dot_vox::SceneNode::Shape { .. }));
+    assert_eq!(shapes.count(), 3);
 }
 
 #[test]
@@ -207,7 +228,8 @@ fn watch_once_processes_real_files_rejects_bad_ones_and_skips_done_work() {
     let reason = fs::read_to_string(&rejected[0]).unwrap();
     assert!(reason.contains("KHR_draco_mesh_compression"), "{reason}");
     assert!(!inbox.join("Box_Draco.glb").exists(), "the bad file was moved out of the inbox");
-    assert_eq!(files_with_ext(&outdir.join("generated"), "vox").len(), 2);
+    assert_eq!(files_with_ext(&outdir.join("generated/round-0001"), "vox").len(), 2);
+    assert_eq!(files_with_ext(&outdir.join("generated/latest"), "glb").len(), 2);
     assert!(outdir.join("manifest.json").is_file());
 
     // A second run finds nothing to do: no file is rewritten.
@@ -219,5 +241,5 @@ fn watch_once_processes_real_files_rejects_bad_ones_and_skips_done_work() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stamp(&first_vox), first_stamp);
     assert_eq!(fs::metadata(outdir.join("voxels")).unwrap().modified().unwrap(), before);
-    assert_eq!(files_with_ext(&outdir.join("generated"), "vox").len(), 2);
+    assert_eq!(files_with_ext(&outdir.join("generated"), "vox").len(), 4, "no second round");
 }

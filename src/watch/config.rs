@@ -15,7 +15,7 @@ pub const CONFIG_FILE: &str = "voxgen.toml";
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WatchConfig {
-    /// Grid edge in voxels (8 to 256; a multiple of 8 for the VAE).
+    /// Grid edge in voxels (8 to 256; a power of two for the VAE).
     pub resolution: usize,
     /// Empty voxels kept on each side of a shape (less than half the resolution).
     pub margin: usize,
@@ -98,9 +98,9 @@ impl WatchConfig {
     /// Checks every setting against its range; the error names the key and the bad value.
     pub fn validate(&self) -> std::result::Result<(), String> {
         in_range("resolution", self.resolution, 8, 256)?;
-        if self.model == ModelKind::Vae && !self.resolution.is_multiple_of(8) {
+        if self.model == ModelKind::Vae && !self.resolution.is_power_of_two() {
             return Err(format!(
-                "resolution must be a multiple of 8 for the vae, got {}",
+                "resolution must be a power of two for the vae, got {}",
                 self.resolution
             ));
         }
@@ -209,7 +209,7 @@ mod tests {
         let err = parse("resolution = 4").unwrap_err().to_string();
         assert_eq!(err, "w/voxgen.toml: resolution must be between 8 and 256, got 4");
         let err = parse("resolution = 20").unwrap_err().to_string();
-        assert_eq!(err, "w/voxgen.toml: resolution must be a multiple of 8 for the vae, got 20");
+        assert_eq!(err, "w/voxgen.toml: resolution must be a power of two for the vae, got 20");
         let err = parse("resolution = 16\nmargin = 8").unwrap_err().to_string();
         assert_eq!(err, "w/voxgen.toml: margin must be between 0 and 7, got 8");
         let err = parse("lr = 0.0").unwrap_err().to_string();
