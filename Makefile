@@ -83,7 +83,12 @@ build: torch ## Build the release binary.
 test: torch tools ## Run every test (Rust, then the Blender add-on in Blender 3.4 and bpy 5.0.1).
 	cargo fmt --check
 	$(CUDA_ENV) cargo test --no-fail-fast
-	bash plugin/tests/run.sh
+	rm -rf target/plugin-inputs && mkdir -p target/plugin-inputs
+	./target/debug/voxgen -q voxelize assets/inbox/cat.obj --res 24 \
+		-o target/plugin-inputs/cat.vox -o target/plugin-inputs/cat.glb
+	./target/debug/voxgen -q voxelize assets/inbox/cow.glb --res 32 \
+		-o target/plugin-inputs/cow.vox -o target/plugin-inputs/cow.glb
+	VOXGEN_GLB_DIR=target/plugin-inputs bash plugin/tests/run.sh
 
 demo: build ## Run `voxgen watch --once` on the embedded default meshes.
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)

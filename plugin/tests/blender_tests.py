@@ -3,7 +3,7 @@
 Run inside Blender:      blender -b --factory-startup --python-exit-code 1 --python plugin/tests/blender_tests.py
 or with the bpy module:  python3 plugin/tests/blender_tests.py      (a venv with bpy==5.0.1)
 Ends with a line `RESULT passed=N failed=M skipped=K` and exits non-zero on any failure.
-Environment: VOXGEN_CORPUS (the corpus), VOXGEN_GLB_DIR (real voxgen .glb outputs to import).
+Environment: VOXGEN_CORPUS (the corpus), VOXGEN_GLB_DIR (real voxgen .glb and .vox outputs to import).
 """
 
 import importlib.util
@@ -292,6 +292,18 @@ class CorpusImportTests(unittest.TestCase):
             checked.add(obj.data.name)
             check_mesh_against_model(self, obj.data, scene.models[model_id], scene.palette, size, (0, 0, 0))
         self.assertEqual(len(checked), len({i.model_id for i in scene.instances()}))
+
+    def test_real_voxgen_vox_outputs(self):
+        folder = os.environ.get("VOXGEN_GLB_DIR")
+        if not folder or not os.path.isdir(folder):
+            print("VOXGEN_GLB_DIR not set: real voxgen .vox imports skipped")
+            self.skipTest("VOXGEN_GLB_DIR not set")
+        files = sorted(os.path.join(d, f) for d, _, names in os.walk(folder) for f in names if f.endswith(".vox"))
+        self.assertTrue(files, f"no .vox files under {folder}")
+        for path in files:
+            with self.subTest(path=os.path.basename(path)):
+                self.check_file(path, vp.read_file(path))
+            clear_scene()
 
     def test_study_scene_materials(self):
         root = support.corpus_dir()
