@@ -2,6 +2,7 @@
 
 use std::f32::consts::{FRAC_PI_2, PI};
 use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use image::{Rgba, RgbaImage};
@@ -256,20 +257,50 @@ fn bad_settings_and_paths_are_errors() {
     assert_eq!(render_frame(&tower(), f32::INFINITY, &odd).dimensions(), (1, 1));
 }
 
+/// The shared test corpus: `VOXGEN_CORPUS`, else `../shared/corpus` beside the crate.
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("VOXGEN_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    dir.is_dir().then_some(dir)
+}
+
+/// The first model of a MagicaVoxel file (also Z-up) as a grid.
+fn load_vox(path: &Path) -> VoxelGrid {
+    let data = dot_vox::load(path.to_str().unwrap()).unwrap();
+    let model = &data.models[0];
+    let size = [model.size.x, model.size.y, model.size.z].map(|v| v as usize);
+    let mut g = VoxelGrid::new(size).unwrap();
+    for v in &model.voxels {
+        let c = data.palette[usize::from(v.i)];
+        g.set(v.x.into(), v.y.into(), v.z.into(), Some([c.r, c.g, c.b]));
+    }
+    g
+}
+
 /// Writes sample renders to `VOXGEN_RENDER_SAMPLES` (or a temporary folder) for a person to
 /// look at. Run with `cargo test --test render samples -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn samples() {
     let dir = std::env::var_os("VOXGEN_RENDER_SAMPLES")
-        .map(std::path::PathBuf::from)
+        .map(PathBuf::from)
         .unwrap_or_else(|| tempfile::tempdir().unwrap().keep());
     std::fs::create_dir_all(&dir).unwrap();
+    let mut shapes = vec![("critter", critter()), ("tower", tower()), ("ball", ball(64, 30.0))];
+    match corpus() {
+        Some(corpus) => {
+            for name in ["mob_bear", "chr_beardo1", "alien_saucer2a"] {
+                shapes.push((name, load_vox(&corpus.join(format!("mmmm/vox/{name}.vox")))));
+            }
+        }
+        None => println!("no corpus (set VOXGEN_CORPUS): rendering built-in shapes only"),
+    }
     let cfg = RenderConfig::default();
-    for (name, g) in [("critter", critter()), ("tower", tower()), ("ball", ball(64, 30.0))] {
-        write_png(&g, &dir.join(format!("{name}.png")), &cfg).unwrap();
-        write_gif(&g, &dir.join(format!("{name}.gif")), &cfg).unwrap();
-        write_png(&g, &dir.join(format!("{name}_large.png")), &config(640, 1)).unwrap();
+    for (name, g) in &shapes {
+        write_png(g, &dir.join(format!("{name}.png")), &cfg).unwrap();
+        write_gif(g, &dir.join(format!("{name}.gif")), &cfg).unwrap();
+        write_png(g, &dir.join(format!("{name}_large.png")), &config(640, 1)).unwrap();
     }
     // The first GIF frame as a PNG, to see what palette quantization did.
     let mut options = gif::DecodeOptions::new();

@@ -41,7 +41,6 @@ pub(crate) fn encode(
     let (width, height) = frame_size(frames, path)?;
     let palette = Palette::build(frames, exact);
     let indexed: Vec<Vec<u8>> = frames.par_iter().map(|f| palette.index_frame(f)).collect();
-    tracing::debug!(colors = palette.colors.len(), frames = frames.len(), "gif palette built");
 
     write_atomic(path, |out| {
         let fail = |e: gif::EncodingError| gif_error(path, e);
@@ -135,8 +134,10 @@ impl Palette {
     fn build(frames: &[RgbaImage], exact: Option<[u8; 3]>) -> Self {
         let histogram = histogram(frames);
         if histogram.len() <= MAX_COLORS {
+            tracing::debug!(colors = histogram.len(), "gif palette: exact colours");
             return Self::exact(&histogram);
         }
+        tracing::debug!(colors = histogram.len(), "gif palette: quantizing with neuquant");
         let most_frequent = || histogram.iter().max_by_key(|&(&c, &n)| (n, c)).map(|(&c, _)| c);
         let keep = exact.or_else(|| most_frequent().map(unpack)).unwrap_or_default();
         Self::quantized(frames, &histogram, keep)
