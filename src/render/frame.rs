@@ -88,7 +88,7 @@ impl View<'_> {
         let mut rgba = vec![0u8; n * n * 4];
         rgba.par_chunks_mut(n * 4).enumerate().for_each(|(y, row)| {
             for x in 0..n {
-                let c = if !flag(0) && on_edge(centres, n, x, y) {
+                let c = if on_edge(centres, n, x, y) {
                     self.supersample(x, y, centres[y * n + x])
                 } else {
                     centres[y * n + x]
@@ -128,8 +128,8 @@ impl View<'_> {
     fn shade(&self, hit: &Hit) -> Vec3 {
         let [x, y, z] = self.volume.to_grid(hit.cell);
         let albedo = self.grid.get(x, y, z).unwrap_or(self.background).map(shade::srgb_to_linear);
-        let ao = if flag(2) { 1.0 } else { shade::face_ao(self.volume, hit) };
-        let lit = flag(1) || shade::sees_light(self.volume, hit, self.lighting.key);
+        let ao = shade::face_ao(self.volume, hit);
+        let lit = shade::sees_light(self.volume, hit, self.lighting.key);
         self.lighting.shade(shade::normal(hit), Vec3::from_array(albedo), ao, lit)
     }
 }
@@ -142,9 +142,4 @@ fn on_edge(px: &[[u8; 3]], n: usize, x: usize, y: usize) -> bool {
         || (x + 1 < n && differs(px[y * n + x + 1]))
         || (y > 0 && differs(px[(y - 1) * n + x]))
         || (y + 1 < n && differs(px[(y + 1) * n + x]))
-}
-
-fn flag(i: usize) -> bool {
-    static F: std::sync::OnceLock<[bool; 3]> = std::sync::OnceLock::new();
-    F.get_or_init(|| ["NOAA", "NOSHADOW", "NOAO"].map(|n| std::env::var_os(n).is_some()))[i]
 }

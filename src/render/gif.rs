@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::path::Path;
 
@@ -40,7 +41,6 @@ pub(crate) fn encode(
     let (width, height) = frame_size(frames, path)?;
     let palette = Palette::build(frames, exact);
     let indexed: Vec<Vec<u8>> = frames.par_iter().map(|f| palette.index_frame(f)).collect();
-    tracing::debug!(colors = palette.colors.len(), frames = frames.len(), "gif palette built");
 
     write_atomic(path, |out| {
         let fail = |e: gif::EncodingError| gif_error(path, e);
@@ -97,10 +97,35 @@ fn unpack(c: Packed) -> [u8; 3] {
     [(c >> 16) as u8, (c >> 8) as u8, c as u8]
 }
 
+/// Hashes a packed colour with one multiply, folding the high half of the product into the
+/// low half so every channel reaches the bits a hash table indexes by (the standard SipHash is
+/// several times slower on the millions of pixels of an animation).
+#[derive(Default)]
+struct ColorHasher(u64);
+
+impl Hasher for ColorHasher {
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 32)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u32(u32::from(b) ^ (self.0 as u32).rotate_left(8));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by packed colour.
+type ColorMap<V> = HashMap<Packed, V, BuildHasherDefault<ColorHasher>>;
+
 /// One palette for all frames and the palette index of every colour that occurs in them.
 struct Palette {
     colors: Vec<[u8; 3]>,
-    index_of: HashMap<Packed, u8>,
+    index_of: ColorMap<u8>,
 }
 
 impl Palette {
@@ -108,16 +133,40 @@ impl Palette {
     /// colour) plus 255 NeuQuant colours.
     fn build(frames: &[RgbaImage], exact: Option<[u8; 3]>) -> Self {
         let histogram = histogram(frames);
+        if histogram.len() <= MAX_COLORS {
+            tracing::debug!(colors = histogram.len(), "gif palette: exact colours");
+            return Self::exact(&histogram);
+        }
+        tracing::debug!(colors = histogram.len(), "gif palette: quantizing with neuquant");
+        let most_frequent = || histogram.iter().max_by_key(|&(&c, &n)| (n, c)).map(|(&c, _)| c);
+        let keep = exact.or_else(|| most_frequent().map(unpack)).unwrap_or_default();
+        Self::quantized(frames, &histogram, keep)
+    }
+
+    /// Every colour of the histogram, most frequent first.
+    fn exact(histogram: &ColorMap<u32>) -> Self {
         let mut by_count: Vec<(Packed, u32)> = histogram.iter().map(|(&c, &n)| (c, n)).collect();
         by_count.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let colors = by_count.iter().map(|&(c, _)| unpack(c)).collect();
+        let index_of = by_count.iter().enumerate().map(|(i, &(c, _))| (c, i as u8)).collect();
+        Palette { colors, index_of }
+    }
 
-        let colors: Vec<[u8; 3]> = if by_count.len() <= MAX_COLORS {
-            by_count.iter().map(|&(c, _)| unpack(c)).collect()
-        } else {
-            let keep = exact.unwrap_or_else(|| unpack(by_count[0].0));
-            quantize(frames, keep)
-        };
-        let index_of = histogram.par_iter().map(|(&c, _)| (c, nearest(&colors, c))).collect();
+    /// `keep` followed by 255 colours NeuQuant learns from the other pixels.
+    fn quantized(frames: &[RgbaImage], histogram: &ColorMap<u32>, keep: [u8; 3]) -> Self {
+        let quant = NeuQuant::new(SAMPLE_FACTOR, MAX_COLORS - 1, &training_pixels(frames, keep));
+        let mut colors = vec![keep];
+        colors.extend(quant.color_map_rgb().chunks_exact(3).map(|c| [c[0], c[1], c[2]]));
+        let index_of = histogram
+            .par_iter()
+            .map(|(&c, _)| {
+                let rgb = unpack(c);
+                // NeuQuant's own indices are one lower: `keep` comes first.
+                let learned = 1 + quant.index_of(&[rgb[0], rgb[1], rgb[2], 255]);
+                let keep_is_closer = distance(keep, rgb) <= distance(colors[learned], rgb);
+                (c, if keep_is_closer { 0 } else { learned as u8 })
+            })
+            .collect();
         Palette { colors, index_of }
     }
 
@@ -147,9 +196,9 @@ impl Palette {
 }
 
 /// How often each colour occurs over all frames.
-fn histogram(frames: &[RgbaImage]) -> HashMap<Packed, u32> {
+fn histogram(frames: &[RgbaImage]) -> ColorMap<u32> {
     let count_frame = |frame: &RgbaImage| {
-        let mut counts = HashMap::new();
+        let mut counts = ColorMap::default();
         let mut run: Option<(Packed, u32)> = None;
         for c in frame.pixels().map(pack) {
             match &mut run {
@@ -167,7 +216,7 @@ fn histogram(frames: &[RgbaImage]) -> HashMap<Packed, u32> {
         }
         counts
     };
-    frames.par_iter().map(count_frame).reduce(HashMap::new, |mut a, b| {
+    frames.par_iter().map(count_frame).reduce(ColorMap::default, |mut a, b| {
         for (c, n) in b {
             *a.entry(c).or_insert(0) += n;
         }
@@ -175,37 +224,23 @@ fn histogram(frames: &[RgbaImage]) -> HashMap<Packed, u32> {
     })
 }
 
-/// `keep` followed by 255 colours NeuQuant learns from the other pixels of all frames.
-fn quantize(frames: &[RgbaImage], keep: [u8; 3]) -> Vec<[u8; 3]> {
+/// The pixels NeuQuant learns from, as RGBA: all pixels of all frames except those of colour
+/// `keep`, thinned evenly to at most [`MAX_TRAINING_PIXELS`].
+fn training_pixels(frames: &[RgbaImage], keep: [u8; 3]) -> Vec<u8> {
     let total: usize = frames.iter().map(|f| f.pixels().len()).sum();
     let stride = total.div_ceil(MAX_TRAINING_PIXELS).max(1);
-    let training: Vec<u8> = frames
+    frames
         .iter()
         .flat_map(|f| f.pixels())
         .step_by(stride)
         .filter(|p| [p[0], p[1], p[2]] != keep)
         .flat_map(|p| [p[0], p[1], p[2], 255])
-        .collect();
-    let quant = NeuQuant::new(SAMPLE_FACTOR, MAX_COLORS - 1, &training);
-    let mut colors = vec![keep];
-    colors.extend(quant.color_map_rgb().chunks_exact(3).map(|c| [c[0], c[1], c[2]]));
-    colors
+        .collect()
 }
 
-/// Index of the palette colour closest to `c` (first one on ties, so exact entries win).
-fn nearest(colors: &[[u8; 3]], c: Packed) -> u8 {
-    let c = unpack(c);
-    let distance = |p: &[u8; 3]| -> u32 {
-        (0..3).map(|i| (i32::from(p[i]) - i32::from(c[i])).unsigned_abs().pow(2)).sum()
-    };
-    let mut best = (u32::MAX, 0);
-    for (i, p) in colors.iter().enumerate() {
-        let d = distance(p);
-        if d < best.0 {
-            best = (d, i);
-        }
-    }
-    best.1 as u8
+/// Squared distance between two colours.
+fn distance(a: [u8; 3], b: [u8; 3]) -> u32 {
+    (0..3).map(|i| u32::from(a[i].abs_diff(b[i])).pow(2)).sum()
 }
 
 #[cfg(test)]

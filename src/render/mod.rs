@@ -11,6 +11,7 @@ mod frame;
 mod gif;
 mod raycast;
 mod shade;
+mod skip;
 
 use std::f32::consts::{FRAC_PI_4, TAU};
 use std::io;

@@ -1,9 +1,10 @@
 //! Ray casting through voxels: a padded occupancy copy of the occupied box and a 3D DDA
-//! (Amanatides and Woo) that finds the first filled cell along a ray.
+//! (Amanatides and Woo) that finds the first filled cell along a ray, jumping across empty
+//! space.
 
 use glam::Vec3;
-use rayon::prelude::*;
 
+use super::skip::skip_distances;
 use crate::voxel::VoxelGrid;
 
 /// The first filled cell a ray meets.
@@ -21,12 +22,9 @@ pub(crate) struct Hit {
     pub point: Vec3,
 }
 
-/// Largest empty-space distance stored; rays skip at most `MAX_SKIP - 1` cells in one jump.
-const MAX_SKIP: u8 = 16;
-
 /// Occupancy of a grid's occupied box, copied with one empty cell of padding on every side so
-/// that neighbour probes next to any surface stay inside it, plus how far each empty cell is
-/// from the nearest filled one so rays can jump across empty space.
+/// that neighbour probes next to any surface stay inside it, plus a radius of empty space
+/// around each empty cell that rays can jump across.
 ///
 /// Volume coordinates are grid coordinates shifted by [`Volume::origin`]: the occupied box spans
 /// cells `1..=extent[a]` on each axis.
@@ -39,28 +37,35 @@ pub(crate) struct Volume {
     dims: [i64; 3],
     /// Most cells a ray can cross inside the box, which bounds every walk.
     max_steps: i64,
-    /// Per padded cell, x-fastest: 0 when filled, else the Chebyshev distance (in cells) to the
-    /// nearest filled cell, capped at [`MAX_SKIP`].
+    /// Per padded cell, x-fastest: 0 when filled, else `r + 1` where every cell within
+    /// Chebyshev distance `r` is empty (see [`skip_distances`]).
     distance: Vec<u8>,
 }
 
 impl Volume {
     /// Copies the occupancy of `grid`'s occupied box; `None` when the grid is empty.
     pub fn new(grid: &VoxelGrid) -> Option<Self> {
-        let (lo, hi) = grid.bounds()?;
+        let (lo, hi) = occupied_box(grid)?;
         let extent = [0, 1, 2].map(|a| (hi[a] - lo[a] + 1) as i64);
         let dims = extent.map(|e| e + 2);
         let offset = lo.map(|l| l as i64 - 1);
         let max_steps = extent.iter().sum::<i64>() + 1;
         let mut volume = Volume { offset, extent, dims, max_steps, distance: Vec::new() };
-        let mut distance = vec![MAX_SKIP; (dims[0] * dims[1] * dims[2]) as usize];
-        for (p, _) in grid.voxels() {
-            distance[volume.index([0, 1, 2].map(|a| p[a] as i64 - offset[a]))] = 0;
-        }
+
         let sizes = dims.map(|d| d as usize);
-        for axis in 0..3 {
-            distance = distance_pass(&distance, sizes, axis);
+        let mut filled = vec![false; sizes.iter().product()];
+        let nx = grid.dims()[0];
+        for z in lo[2]..=hi[2] {
+            for y in lo[1]..=hi[1] {
+                let row = &grid.cells()[grid.index(0, y, z)..][..nx];
+                let start = volume.index([1, (y - lo[1]) as i64 + 1, (z - lo[2]) as i64 + 1]);
+                let out = &mut filled[start..start + extent[0] as usize];
+                for (f, cell) in out.iter_mut().zip(&row[lo[0]..=hi[0]]) {
+                    *f = cell.is_some();
+                }
+            }
         }
+        let distance = skip_distances(&filled, sizes);
         volume.distance = distance;
         Some(volume)
     }
@@ -87,7 +92,7 @@ impl Volume {
         self.distance_at(c) == 0
     }
 
-    /// Empty-space distance of cell `c`; [`MAX_SKIP`] outside the padded box.
+    /// Skip distance of cell `c`; 1 (empty, no skip) outside the padded box.
     #[inline]
     fn distance_at(&self, c: [i64; 3]) -> u8 {
         // Negative coordinates wrap to huge unsigned ones, so one comparison per axis suffices.
@@ -97,7 +102,7 @@ impl Volume {
         if inside {
             self.distance[self.index(c)]
         } else {
-            MAX_SKIP
+            1
         }
     }
 
@@ -109,8 +114,8 @@ impl Volume {
     /// Follows the ray `origin + t * dir` (volume coordinates) to the first filled cell.
     ///
     /// The walk visits the cells the ray crosses one by one (3D DDA), except that from a cell
-    /// at distance `d > 1` from anything filled it jumps straight out of the empty cube of
-    /// radius `d - 1` around it.
+    /// with skip distance `d > 1` it jumps straight out of the empty cube of radius `d - 1`
+    /// around it.
     pub fn cast(&self, origin: Vec3, dir: Vec3) -> Option<Hit> {
         let (t_enter, t_exit, mut axis) = self.clip(origin, dir)?;
         let (o, d) = (origin.to_array(), dir.to_array());
@@ -133,7 +138,7 @@ impl Volume {
             if dist == 0 {
                 return Some(Hit { cell, axis, sign: -step[axis], t, point: origin + dir * t });
             }
-            // Leave the empty cube of radius r = dist - 1 around the cell (r = 0: the cell).
+            // Leave the empty cube of radius r = dist - 1 around the cell (r = 0: just the cell).
             let r = i64::from(dist) - 1;
             let mut exits = [f32::INFINITY; 3];
             for a in 0..3 {
@@ -192,33 +197,18 @@ impl Volume {
     }
 }
 
-/// One axis of the Chebyshev distance transform: each cell becomes the smallest
-/// `max(|k|, src[cell + k along axis])`, capped at [`MAX_SKIP`]. Three passes, one per axis,
-/// turn "0 where filled, MAX_SKIP elsewhere" into the capped distance to the nearest filled
-/// cell.
-fn distance_pass(src: &[u8], dims: [usize; 3], axis: usize) -> Vec<u8> {
-    let plane = dims[0] * dims[1];
-    let stride = [1, dims[0], plane][axis];
-    let mut dst = vec![MAX_SKIP; src.len()];
-    dst.par_chunks_mut(plane).enumerate().for_each(|(z, out)| {
-        for (j, value) in out.iter_mut().enumerate() {
-            let i = z * plane + j;
-            let pos = [j % dims[0], j / dims[0], z][axis];
-            let mut best = src[i];
-            let mut k = 1;
-            while (k as u8) < best {
-                if pos >= k {
-                    best = best.min(src[i - k * stride].max(k as u8));
-                }
-                if pos + k < dims[axis] {
-                    best = best.min(src[i + k * stride].max(k as u8));
-                }
-                k += 1;
-            }
-            *value = best;
-        }
-    });
-    dst
+/// The smallest box (inclusive) holding every filled cell of `grid`, found row by row.
+fn occupied_box(grid: &VoxelGrid) -> Option<([usize; 3], [usize; 3])> {
+    let [nx, ny, _] = grid.dims();
+    let (mut lo, mut hi) = ([usize::MAX; 3], [0; 3]);
+    for (r, row) in grid.cells().chunks_exact(nx).enumerate() {
+        let Some(first) = row.iter().position(Option::is_some) else { continue };
+        let last = row.iter().rposition(Option::is_some).unwrap_or(first);
+        let (y, z) = (r % ny, r / ny);
+        lo = [lo[0].min(first), lo[1].min(y), lo[2].min(z)];
+        hi = [hi[0].max(last), hi[1].max(y), hi[2].max(z)];
+    }
+    (lo[0] != usize::MAX).then_some((lo, hi))
 }
 
 /// `x` rounded down, as an integer (`f32::floor` is a library call on baseline x86-64).
@@ -275,21 +265,12 @@ mod tests {
         assert!(v.is_filled([1, 1, 1]) && v.is_filled([4, 1, 1]));
         assert!(!v.is_filled([2, 1, 1]) && !v.is_filled([0, 1, 1]) && !v.is_filled([-1, 0, 0]));
         assert_eq!(v.bounds(), ([2, 3, 4], [5, 3, 4]));
+        let mut g = VoxelGrid::new([5, 6, 7]).unwrap();
+        for p in [[4, 0, 3], [1, 5, 2], [2, 2, 6]] {
+            g.set(p[0], p[1], p[2], Some([1; 3]));
+        }
+        assert_eq!(occupied_box(&g), g.bounds());
         assert!(Volume::new(&VoxelGrid::cube(4).unwrap()).is_none());
-    }
-
-    #[test]
-    fn distance_is_chebyshev_to_the_nearest_filled_cell() {
-        let mut g = VoxelGrid::cube(40).unwrap();
-        g.set(0, 0, 0, Some([1; 3]));
-        g.set(39, 39, 39, Some([1; 3]));
-        let v = Volume::new(&g).unwrap();
-        // Volume cell (1 + x, 1 + y, 1 + z) is grid (x, y, z).
-        assert_eq!(v.distance_at([1, 1, 1]), 0);
-        assert_eq!(v.distance_at([4, 2, 1]), 3);
-        assert_eq!(v.distance_at([6, 9, 4]), 8);
-        assert_eq!(v.distance_at([38, 38, 40]), 2);
-        assert_eq!(v.distance_at([20, 20, 20]), MAX_SKIP, "capped far from both");
     }
 
     #[test]
