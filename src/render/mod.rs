@@ -20,7 +20,6 @@ use std::time::Instant;
 
 use image::codecs::png::PngEncoder;
 use image::{ImageEncoder, RgbaImage};
-use rayon::prelude::*;
 
 pub use self::gif::write_gif_frames;
 use crate::error::{Error, Result};
@@ -112,11 +111,8 @@ pub fn write_gif(grid: &VoxelGrid, path: &Path, cfg: &RenderConfig) -> Result<()
     let start = Instant::now();
     let (size, elevation, background) = cfg.sanitized();
     let scene = Scene::new(grid);
-    let frames: Vec<RgbaImage> = (0..cfg.frames)
-        .into_par_iter()
-        .map(|i| scene.render(turntable_yaw(i, cfg.frames), elevation, size, background))
-        .collect();
-    gif::encode(&frames, path, cfg.frame_delay_cs(), Some(background))?;
+    let render = |i| scene.render(turntable_yaw(i, cfg.frames), elevation, size, background);
+    gif::write_rendered(cfg.frames, size, render, path, cfg.frame_delay_cs(), background)?;
     tracing::info!(
         path = %path.display(),
         frames = cfg.frames,
