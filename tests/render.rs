@@ -96,9 +96,10 @@ fn ball(n: usize, r: f32) -> VoxelGrid {
     g
 }
 
-fn single_voxel() -> VoxelGrid {
-    let mut g = VoxelGrid::cube(9).unwrap();
-    g.set(4, 4, 4, Some(RED));
+/// One red voxel in the middle of an `n`³ grid (`n` odd).
+fn single_voxel(n: usize) -> VoxelGrid {
+    let mut g = VoxelGrid::cube(n).unwrap();
+    g.set(n / 2, n / 2, n / 2, Some(RED));
     g
 }
 
@@ -114,7 +115,7 @@ fn brightness(p: &Rgba<u8>) -> u32 {
 #[test]
 fn single_voxel_is_shaded_at_the_centre_with_background_corners() {
     let cfg = config(64, 1);
-    let img = render_frame(&single_voxel(), THREE_QUARTER_YAW, &cfg);
+    let img = render_frame(&single_voxel(9), THREE_QUARTER_YAW, &cfg);
     assert_eq!(img.dimensions(), (64, 64));
     let centre = img.get_pixel(32, 32);
     assert_ne!(*centre, background(&cfg));
@@ -129,13 +130,14 @@ fn single_voxel_is_shaded_at_the_centre_with_background_corners() {
 fn top_and_side_faces_are_lit_differently() {
     // From yaw 0 the camera looks along -x: the centre column shows the top face above the
     // +x face.
-    let cfg = config(64, 1);
-    let img = render_frame(&single_voxel(), 0.0, &cfg);
-    let column: Vec<u32> = (0..64).filter(|&y| *img.get_pixel(32, y) != background(&cfg)).collect();
+    let cfg = config(128, 1);
+    let img = render_frame(&single_voxel(3), 0.0, &cfg);
+    let column: Vec<u32> =
+        (0..128).filter(|&y| *img.get_pixel(64, y) != background(&cfg)).collect();
     assert!(column.len() > 20, "the voxel covers much of the column: {}", column.len());
     let (first, len) = (column[0], column.len() as u32);
-    let top = img.get_pixel(32, first + len * 15 / 100);
-    let side = img.get_pixel(32, first + len * 70 / 100);
+    let top = img.get_pixel(64, first + len * 15 / 100);
+    let side = img.get_pixel(64, first + len * 70 / 100);
     assert!(brightness(top) > brightness(side) + 30, "top {top:?} side {side:?}");
 }
 

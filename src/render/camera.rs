@@ -1,43 +1,39 @@
-//! The orbit camera: an orthographic view of the occupied voxels, turned about the vertical axis.
+//! The orbit camera: an orthographic view of the occupied voxels, turned about the vertical
+//! axis.
 
 use glam::Vec3;
 
-/// Blank space left around the creature, as a fraction of the fitted half-extent.
-const MARGIN: f32 = 1.06;
+/// Blank space left around the grid's bounding sphere, as a fraction of its radius.
+const MARGIN: f32 = 1.02;
 
-/// Where the occupied voxels sit, in grid units: the box centre and the cylinder (about the
-/// vertical axis) that holds the box at every yaw.
+/// What the camera frames, in grid units: the centre of the occupied voxels and the radius of
+/// the whole grid's bounding sphere.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Framing {
     /// Centre of the occupied box.
     pub center: Vec3,
-    /// Radius of the box's footprint: half the diagonal of its x-y extent.
-    pub radius_xy: f32,
-    /// Half the box's height.
-    pub half_z: f32,
+    /// Half the diagonal of the whole grid.
+    pub radius: f32,
 }
 
 impl Framing {
-    /// The framing of the inclusive voxel box `lo..=hi` (voxel `x` spans `[x, x + 1)`).
-    pub fn from_bounds(lo: [usize; 3], hi: [usize; 3]) -> Self {
+    /// The framing of a grid of `dims` cells whose filled voxels lie in the inclusive box
+    /// `lo..=hi` (voxel `x` spans `[x, x + 1)`).
+    ///
+    /// The scale comes from the grid, not from the creature: renders of grids of one size
+    /// share a scale, so a small creature looks small. The occupied box fits in a sphere of
+    /// that radius around its own centre, so the creature never leaves the frame at any yaw or
+    /// elevation.
+    pub fn new(dims: [usize; 3], lo: [usize; 3], hi: [usize; 3]) -> Self {
         let lo = Vec3::new(lo[0] as f32, lo[1] as f32, lo[2] as f32);
         let hi = Vec3::new(hi[0] as f32, hi[1] as f32, hi[2] as f32) + Vec3::ONE;
-        let half = (hi - lo) * 0.5;
-        Framing { center: (lo + hi) * 0.5, radius_xy: half.truncate().length(), half_z: half.z }
+        let dims = Vec3::new(dims[0] as f32, dims[1] as f32, dims[2] as f32);
+        Framing { center: (lo + hi) * 0.5, radius: (dims.length() * 0.5).max(0.5) }
     }
 
-    /// Half the width of the view that keeps the whole cylinder in frame at `elevation`.
-    ///
-    /// The cylinder does not change as the camera turns about the vertical axis, so every frame
-    /// of a turntable shares the same scale and the creature never leaves the frame.
-    fn view_half_extent(&self, elevation: f32) -> f32 {
-        let vertical = self.radius_xy * elevation.sin().abs() + self.half_z * elevation.cos();
-        self.radius_xy.max(vertical).max(0.5) * MARGIN
-    }
-
-    /// Radius of the sphere around the centre that holds the whole box.
-    fn radius(&self) -> f32 {
-        self.radius_xy.hypot(self.half_z)
+    /// Half the width of the view.
+    fn view_half_extent(&self) -> f32 {
+        self.radius * MARGIN
     }
 }
 
@@ -67,8 +63,8 @@ impl Camera {
         let back = Vec3::new(ce * cy, ce * sy, se);
         let right = Vec3::new(-sy, cy, 0.0);
         let up = back.cross(right);
-        let pixel = 2.0 * framing.view_half_extent(elevation) / size.max(1) as f32;
-        let eye = framing.center + back * (framing.radius() + 2.0);
+        let pixel = 2.0 * framing.view_half_extent() / size.max(1) as f32;
+        let eye = framing.center + back * (framing.radius + 2.0);
         Camera { back, right, up, eye, pixel, size }
     }
 
@@ -96,15 +92,14 @@ mod tests {
     use super::*;
 
     fn cube_framing(n: usize) -> Framing {
-        Framing::from_bounds([0, 0, 0], [n - 1, n - 1, n - 1])
+        Framing::new([n; 3], [0, 0, 0], [n - 1, n - 1, n - 1])
     }
 
     #[test]
-    fn framing_is_centred_on_the_box() {
-        let f = Framing::from_bounds([2, 4, 6], [3, 5, 9]);
+    fn framing_is_centred_on_the_box_and_scaled_by_the_grid() {
+        let f = Framing::new([10, 10, 10], [2, 4, 6], [3, 5, 9]);
         assert_eq!(f.center, Vec3::new(3.0, 5.0, 8.0));
-        assert!((f.radius_xy - 2f32.sqrt()).abs() < 1e-6);
-        assert_eq!(f.half_z, 2.0);
+        assert!((f.radius - 300f32.sqrt() / 2.0).abs() < 1e-5);
     }
 
     #[test]
@@ -139,18 +134,24 @@ mod tests {
     }
 
     #[test]
-    fn every_box_corner_stays_in_frame_at_every_yaw() {
-        let f = Framing::from_bounds([0, 0, 0], [29, 3, 11]);
+    fn every_box_corner_stays_in_frame_at_every_yaw_and_elevation() {
+        // A long thin box in a corner of a flat grid.
+        let (lo, hi) = ([0, 0, 0], [29, 3, 11]);
+        let f = Framing::new([30, 40, 12], lo, hi);
         for i in 0..36 {
-            let c = Camera::orbit(&f, i as f32 * 0.1745, 0.44, 128);
-            for corner in 0..8 {
-                let p = Vec3::new(
-                    if corner & 1 == 0 { 0.0 } else { 30.0 },
-                    if corner & 2 == 0 { 0.0 } else { 4.0 },
-                    if corner & 4 == 0 { 0.0 } else { 12.0 },
-                );
-                let (x, y) = c.project(p);
-                assert!((0.0..=128.0).contains(&x) && (0.0..=128.0).contains(&y), "{x} {y}");
+            for elevation in [-1.5f32, -0.3, 0.0, 0.44, 1.2, 1.55] {
+                let c = Camera::orbit(&f, i as f32 * 0.1745, elevation, 128);
+                for corner in 0..8 {
+                    let pick = |bit: usize, a: usize| {
+                        if corner & bit == 0 {
+                            lo[a] as f32
+                        } else {
+                            hi[a] as f32 + 1.0
+                        }
+                    };
+                    let (x, y) = c.project(Vec3::new(pick(1, 0), pick(2, 1), pick(4, 2)));
+                    assert!((0.0..=128.0).contains(&x) && (0.0..=128.0).contains(&y), "{x} {y}");
+                }
             }
         }
     }

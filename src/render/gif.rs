@@ -20,6 +20,9 @@ const MAX_COLORS: usize = 256;
 const SAMPLE_FACTOR: i32 = 10;
 /// Most pixels handed to NeuQuant; larger animations are thinned evenly before training.
 const MAX_TRAINING_PIXELS: usize = 1 << 21;
+/// Most bytes of rendered frames [`write_rendered`] keeps in memory; beyond this it renders
+/// every frame twice (once to learn the palette, once to write) instead.
+const FRAME_MEMORY_BUDGET: usize = 512 << 20;
 
 /// Writes `frames` as a GIF animation that loops forever, showing each frame for `delay_cs`
 /// hundredths of a second.
@@ -28,29 +31,108 @@ const MAX_TRAINING_PIXELS: usize = 1 << 21;
 /// frames hold more than 256 colours, the most frequent colour (usually the background) is kept
 /// exactly and the rest are quantized with NeuQuant into one palette for all frames.
 pub fn write_gif_frames(frames: &[RgbaImage], path: &Path, delay_cs: u16) -> Result<()> {
-    encode(frames, path, delay_cs, None)
+    let size = frame_size(frames, path)?;
+    let palette = Palette::from_frames(frames, None);
+    write_indexed(path, size, delay_cs, &palette, frames.len(), |i| palette.index_frame(&frames[i]))
 }
 
-/// Writes the GIF, keeping `exact` (or else the most frequent colour) exact in the palette.
-pub(crate) fn encode(
-    frames: &[RgbaImage],
+/// Writes `count` frames of `size` x `size` pixels, frame `i` being `render(i)`, as a looping
+/// GIF whose palette keeps `background` exact.
+///
+/// Frames are rendered in parallel and kept in memory when they fit [`FRAME_MEMORY_BUDGET`];
+/// otherwise each is rendered twice so that memory stays at a few frames.
+pub(crate) fn write_rendered<F>(
+    count: usize,
+    size: u32,
+    render: F,
     path: &Path,
     delay_cs: u16,
-    exact: Option<[u8; 3]>,
-) -> Result<()> {
-    let (width, height) = frame_size(frames, path)?;
-    let palette = Palette::build(frames, exact);
-    let indexed: Vec<Vec<u8>> = frames.par_iter().map(|f| palette.index_frame(f)).collect();
+    background: [u8; 3],
+) -> Result<()>
+where
+    F: Fn(usize) -> RgbaImage + Sync,
+{
+    let frames = RenderedFrames { count, size, render, memory_budget: FRAME_MEMORY_BUDGET };
+    frames.write(path, delay_cs, background)
+}
 
+/// Frames produced on demand by a renderer.
+struct RenderedFrames<F> {
+    count: usize,
+    size: u32,
+    render: F,
+    /// Most bytes of frames to keep in memory at once.
+    memory_budget: usize,
+}
+
+impl<F: Fn(usize) -> RgbaImage + Sync> RenderedFrames<F> {
+    /// See [`write_rendered`].
+    fn write(&self, path: &Path, delay_cs: u16, background: [u8; 3]) -> Result<()> {
+        let side = u16::try_from(self.size).ok().filter(|&s| s > 0).ok_or_else(|| {
+            gif_invalid(path, &format!("frame size {} does not fit a gif", self.size))
+        })?;
+        let bytes = self.count.saturating_mul(self.pixels() * 4);
+        if bytes <= self.memory_budget {
+            self.write_kept(path, side, delay_cs, background)
+        } else {
+            tracing::debug!(bytes, "gif frames exceed the memory budget: rendering them twice");
+            self.write_twice(path, side, delay_cs, background)
+        }
+    }
+
+    fn pixels(&self) -> usize {
+        self.size as usize * self.size as usize
+    }
+
+    /// Renders all frames in parallel, keeps them, builds the palette and writes them.
+    fn write_kept(&self, path: &Path, side: u16, delay_cs: u16, background: [u8; 3]) -> Result<()> {
+        let frames: Vec<RgbaImage> = (0..self.count).into_par_iter().map(&self.render).collect();
+        let palette = Palette::from_frames(&frames, Some(background));
+        let index = |i: usize| palette.index_frame(&frames[i]);
+        write_indexed(path, (side, side), delay_cs, &palette, self.count, index)
+    }
+
+    /// Renders every frame once to learn the palette and again, one by one, to write it.
+    fn write_twice(
+        &self,
+        path: &Path,
+        side: u16,
+        delay_cs: u16,
+        background: [u8; 3],
+    ) -> Result<()> {
+        let pixels = self.pixels();
+        let stride = (self.count * pixels).div_ceil(MAX_TRAINING_PIXELS).max(1);
+        let (histogram, training) = (0..self.count)
+            .into_par_iter()
+            .map(|i| {
+                let frame = (self.render)(i);
+                (count_colors(&frame), sample_pixels(&frame, i * pixels, stride))
+            })
+            .reduce(|| (ColorMap::default(), Vec::new()), merge_stats);
+        let palette = Palette::new(histogram, &training, Some(background));
+        let index = |i: usize| palette.index_frame(&(self.render)(i));
+        write_indexed(path, (side, side), delay_cs, &palette, self.count, index)
+    }
+}
+
+/// Writes `count` frames, frame `i` given as palette indices by `indices(i)`.
+fn write_indexed(
+    path: &Path,
+    (width, height): (u16, u16),
+    delay_cs: u16,
+    palette: &Palette,
+    count: usize,
+    indices: impl Fn(usize) -> Vec<u8>,
+) -> Result<()> {
     write_atomic(path, |out| {
         let fail = |e: gif::EncodingError| gif_error(path, e);
         let mut encoder = gif::Encoder::new(out, width, height, &palette.flat()).map_err(fail)?;
         encoder.set_repeat(gif::Repeat::Infinite).map_err(fail)?;
-        for buffer in &indexed {
+        for i in 0..count {
             let frame = gif::Frame {
                 width,
                 height,
-                buffer: Cow::Borrowed(buffer),
+                buffer: Cow::Owned(indices(i)),
                 delay: delay_cs,
                 ..gif::Frame::default()
             };
@@ -129,10 +211,22 @@ struct Palette {
 }
 
 impl Palette {
-    /// Exact colours when there are at most 256 of them, else `exact` (or the most frequent
-    /// colour) plus 255 NeuQuant colours.
-    fn build(frames: &[RgbaImage], exact: Option<[u8; 3]>) -> Self {
-        let histogram = histogram(frames);
+    /// The palette for frames held in memory (see [`Palette::new`]).
+    fn from_frames(frames: &[RgbaImage], exact: Option<[u8; 3]>) -> Self {
+        let pixels = frames.first().map_or(0, |f| f.pixels().len());
+        let total = frames.len() * pixels;
+        let stride = total.div_ceil(MAX_TRAINING_PIXELS).max(1);
+        let (histogram, training) = frames
+            .par_iter()
+            .enumerate()
+            .map(|(i, f)| (count_colors(f), sample_pixels(f, i * pixels, stride)))
+            .reduce(|| (ColorMap::default(), Vec::new()), merge_stats);
+        Palette::new(histogram, &training, exact)
+    }
+
+    /// Exact colours when the histogram has at most 256, else `exact` (or the most frequent
+    /// colour) plus 255 colours NeuQuant learns from the `training` pixels (RGBA).
+    fn new(histogram: ColorMap<u32>, training: &[u8], exact: Option<[u8; 3]>) -> Self {
         if histogram.len() <= MAX_COLORS {
             tracing::debug!(colors = histogram.len(), "gif palette: exact colours");
             return Self::exact(&histogram);
@@ -140,7 +234,7 @@ impl Palette {
         tracing::debug!(colors = histogram.len(), "gif palette: quantizing with neuquant");
         let most_frequent = || histogram.iter().max_by_key(|&(&c, &n)| (n, c)).map(|(&c, _)| c);
         let keep = exact.or_else(|| most_frequent().map(unpack)).unwrap_or_default();
-        Self::quantized(frames, &histogram, keep)
+        Self::quantized(&histogram, training, keep)
     }
 
     /// Every colour of the histogram, most frequent first.
@@ -152,9 +246,11 @@ impl Palette {
         Palette { colors, index_of }
     }
 
-    /// `keep` followed by 255 colours NeuQuant learns from the other pixels.
-    fn quantized(frames: &[RgbaImage], histogram: &ColorMap<u32>, keep: [u8; 3]) -> Self {
-        let quant = NeuQuant::new(SAMPLE_FACTOR, MAX_COLORS - 1, &training_pixels(frames, keep));
+    /// `keep` followed by 255 colours NeuQuant learns from the training pixels of other colours.
+    fn quantized(histogram: &ColorMap<u32>, training: &[u8], keep: [u8; 3]) -> Self {
+        let others: Vec<u8> =
+            training.chunks_exact(4).filter(|p| p[..3] != keep).flatten().copied().collect();
+        let quant = NeuQuant::new(SAMPLE_FACTOR, MAX_COLORS - 1, &others);
         let mut colors = vec![keep];
         colors.extend(quant.color_map_rgb().chunks_exact(3).map(|c| [c[0], c[1], c[2]]));
         let index_of = histogram
@@ -195,47 +291,45 @@ impl Palette {
     }
 }
 
-/// How often each colour occurs over all frames.
-fn histogram(frames: &[RgbaImage]) -> ColorMap<u32> {
-    let count_frame = |frame: &RgbaImage| {
-        let mut counts = ColorMap::default();
-        let mut run: Option<(Packed, u32)> = None;
-        for c in frame.pixels().map(pack) {
-            match &mut run {
-                Some((rc, n)) if *rc == c => *n += 1,
-                _ => {
-                    if let Some((rc, n)) = run {
-                        *counts.entry(rc).or_insert(0) += n;
-                    }
-                    run = Some((c, 1));
+/// How often each colour occurs in a frame.
+fn count_colors(frame: &RgbaImage) -> ColorMap<u32> {
+    let mut counts = ColorMap::default();
+    // Runs of one colour (the background, flat faces) are counted with one table update.
+    let mut run: Option<(Packed, u32)> = None;
+    for c in frame.pixels().map(pack) {
+        match &mut run {
+            Some((rc, n)) if *rc == c => *n += 1,
+            _ => {
+                if let Some((rc, n)) = run {
+                    *counts.entry(rc).or_insert(0) += n;
                 }
+                run = Some((c, 1));
             }
         }
-        if let Some((rc, n)) = run {
-            *counts.entry(rc).or_insert(0) += n;
-        }
-        counts
-    };
-    frames.par_iter().map(count_frame).reduce(ColorMap::default, |mut a, b| {
-        for (c, n) in b {
-            *a.entry(c).or_insert(0) += n;
-        }
-        a
-    })
+    }
+    if let Some((rc, n)) = run {
+        *counts.entry(rc).or_insert(0) += n;
+    }
+    counts
 }
 
-/// The pixels NeuQuant learns from, as RGBA: all pixels of all frames except those of colour
-/// `keep`, thinned evenly to at most [`MAX_TRAINING_PIXELS`].
-fn training_pixels(frames: &[RgbaImage], keep: [u8; 3]) -> Vec<u8> {
-    let total: usize = frames.iter().map(|f| f.pixels().len()).sum();
-    let stride = total.div_ceil(MAX_TRAINING_PIXELS).max(1);
-    frames
-        .iter()
-        .flat_map(|f| f.pixels())
-        .step_by(stride)
-        .filter(|p| [p[0], p[1], p[2]] != keep)
-        .flat_map(|p| [p[0], p[1], p[2], 255])
-        .collect()
+/// Every `stride`-th pixel of the whole animation that falls in this frame, as opaque RGBA;
+/// `offset` is the number of pixels in the frames before it.
+fn sample_pixels(frame: &RgbaImage, offset: usize, stride: usize) -> Vec<u8> {
+    let first = (stride - offset % stride) % stride;
+    frame.pixels().skip(first).step_by(stride).flat_map(|p| [p[0], p[1], p[2], 255]).collect()
+}
+
+/// Adds up the colour counts and training pixels of two runs of frames.
+fn merge_stats(
+    (mut counts, mut pixels): (ColorMap<u32>, Vec<u8>),
+    (more_counts, more_pixels): (ColorMap<u32>, Vec<u8>),
+) -> (ColorMap<u32>, Vec<u8>) {
+    for (c, n) in more_counts {
+        *counts.entry(c).or_insert(0) += n;
+    }
+    pixels.extend(more_pixels);
+    (counts, pixels)
 }
 
 /// Squared distance between two colours.
@@ -264,7 +358,7 @@ mod tests {
             RgbaImage::from_pixel(4, 4, Rgba([1, 2, 3, 255])),
             RgbaImage::from_pixel(4, 4, Rgba([9, 8, 7, 255])),
         ];
-        let p = Palette::build(&frames, None);
+        let p = Palette::from_frames(&frames, None);
         assert_eq!(p.colors.len(), 2);
         assert_eq!(p.index_frame(&frames[1]), vec![p.index_of[&0x090807]; 16]);
         assert_eq!(p.colors[usize::from(p.index_of[&0x090807])], [9, 8, 7]);
@@ -273,8 +367,8 @@ mod tests {
     #[test]
     fn many_colours_fit_256_and_keep_the_background_exact() {
         let frames: Vec<_> = (0..4).map(|i| gradient(64, 64, i)).collect();
-        let p = Palette::build(&frames, Some([240, 240, 236]));
-        assert!(histogram(&frames).len() > 256);
+        let p = Palette::from_frames(&frames, Some([240, 240, 236]));
+        assert!(count_colors(&frames[1]).len() > 256);
         assert!(p.colors.len() <= 256);
         let indices = p.index_frame(&frames[0]);
         assert_eq!(p.colors[usize::from(indices[0])], [240, 240, 236]);
@@ -285,6 +379,21 @@ mod tests {
         for c in 0..3 {
             assert!((i32::from(got[c]) - i32::from(want[c])).abs() < 16, "{got:?} {want:?}");
         }
+    }
+
+    #[test]
+    fn rendering_twice_writes_the_same_file_as_keeping_frames() {
+        let dir = tempfile::tempdir().unwrap();
+        let render = |i: usize| gradient(48, 48, i as u8);
+        let write = |name: &str, memory_budget: usize| {
+            let path = dir.path().join(name);
+            let frames = RenderedFrames { count: 5, size: 48, render, memory_budget };
+            frames.write(&path, 4, [240, 240, 236]).unwrap();
+            std::fs::read(path).unwrap()
+        };
+        let kept = write("kept.gif", usize::MAX);
+        assert_eq!(kept, write("twice.gif", 0));
+        assert!(kept.len() > 1000);
     }
 
     #[test]

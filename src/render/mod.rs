@@ -1,10 +1,11 @@
 //! The CPU renderer: ray casting through a voxel grid, turntable GIFs and PNG stills.
 //!
 //! An orthographic camera orbits the centre of the occupied voxels at a fixed elevation, with
-//! Z up on screen. Each pixel's ray walks the grid cell by cell (3D DDA) to the first filled
-//! voxel, whose face is lit by a shadow-casting key light, a fill light and a sky/ground ambient
-//! that turn with the camera, and darkened by per-corner ambient occlusion. Edges get extra
-//! rays. Rows render in parallel.
+//! Z up on screen, framing the whole grid's bounding sphere (one scale for every view of grids
+//! of one size). Each pixel's ray walks the grid cell by cell (3D DDA), jumping across empty
+//! space, to the first filled voxel, whose face is lit by a shadow-casting key light, a fill
+//! light and a sky/ground ambient that turn with the camera, and darkened by per-corner ambient
+//! occlusion. Pixels on contrasting edges get four more rays. Rows render in parallel.
 
 mod camera;
 mod frame;
@@ -20,7 +21,6 @@ use std::time::Instant;
 
 use image::codecs::png::PngEncoder;
 use image::{ImageEncoder, RgbaImage};
-use rayon::prelude::*;
 
 pub use self::gif::write_gif_frames;
 use crate::error::{Error, Result};
@@ -112,11 +112,8 @@ pub fn write_gif(grid: &VoxelGrid, path: &Path, cfg: &RenderConfig) -> Result<()
     let start = Instant::now();
     let (size, elevation, background) = cfg.sanitized();
     let scene = Scene::new(grid);
-    let frames: Vec<RgbaImage> = (0..cfg.frames)
-        .into_par_iter()
-        .map(|i| scene.render(turntable_yaw(i, cfg.frames), elevation, size, background))
-        .collect();
-    gif::encode(&frames, path, cfg.frame_delay_cs(), Some(background))?;
+    let render = |i| scene.render(turntable_yaw(i, cfg.frames), elevation, size, background);
+    gif::write_rendered(cfg.frames, size, render, path, cfg.frame_delay_cs(), background)?;
     tracing::info!(
         path = %path.display(),
         frames = cfg.frames,

@@ -89,21 +89,11 @@ impl Volume {
     /// True when volume cell `c` is filled; false outside the padded box.
     #[inline]
     pub fn is_filled(&self, c: [i64; 3]) -> bool {
-        self.distance_at(c) == 0
-    }
-
-    /// Skip distance of cell `c`; 1 (empty, no skip) outside the padded box.
-    #[inline]
-    fn distance_at(&self, c: [i64; 3]) -> u8 {
         // Negative coordinates wrap to huge unsigned ones, so one comparison per axis suffices.
         let inside = (c[0] as u64) < self.dims[0] as u64
             && (c[1] as u64) < self.dims[1] as u64
             && (c[2] as u64) < self.dims[2] as u64;
-        if inside {
-            self.distance[self.index(c)]
-        } else {
-            1
-        }
+        inside && self.distance[self.index(c)] == 0
     }
 
     #[inline]
@@ -117,49 +107,23 @@ impl Volume {
     /// with skip distance `d > 1` it jumps straight out of the empty cube of radius `d - 1`
     /// around it.
     pub fn cast(&self, origin: Vec3, dir: Vec3) -> Option<Hit> {
-        let (t_enter, t_exit, mut axis) = self.clip(origin, dir)?;
-        let (o, d) = (origin.to_array(), dir.to_array());
-        let mut step = [1i64; 3];
-        let mut inv = [f32::INFINITY; 3];
-        let mut cell = [0i64; 3];
-        for a in 0..3 {
-            if d[a] < 0.0 {
-                step[a] = -1;
-            }
-            if d[a] != 0.0 {
-                inv[a] = 1.0 / d[a];
-            }
-            cell[a] = floor(o[a] + d[a] * t_enter).clamp(1, self.extent[a]);
-        }
-
-        let mut t = t_enter;
+        let (t_enter, axis) = self.clip(origin, dir)?;
+        let mut walk = Walk::start(origin, dir, t_enter, axis, self.extent);
         for _ in 0..self.max_steps {
-            let dist = self.distance_at(cell);
+            let dist = self.distance[self.index(walk.cell)];
             if dist == 0 {
-                return Some(Hit { cell, axis, sign: -step[axis], t, point: origin + dir * t });
+                let (cell, axis, t) = (walk.cell, walk.axis, walk.t);
+                let sign = -walk.step[axis];
+                return Some(Hit { cell, axis, sign, t, point: origin + dir * t });
             }
-            // Leave the empty cube of radius r = dist - 1 around the cell (r = 0: just the cell).
-            let r = i64::from(dist) - 1;
-            let mut exits = [f32::INFINITY; 3];
-            for a in 0..3 {
-                if d[a] != 0.0 {
-                    let plane = cell[a] + if step[a] > 0 { r + 1 } else { -r };
-                    exits[a] = (plane as f32 - o[a]) * inv[a];
-                }
-            }
-            axis = argmin(exits);
-            t = exits[axis];
-            if t > t_exit {
-                return None;
-            }
-            for a in 0..3 {
-                cell[a] = if a == axis {
-                    cell[a] + step[a] * (r + 1)
-                } else {
-                    floor(o[a] + d[a] * t).clamp(cell[a] - r, cell[a] + r)
-                };
-            }
-            if !self.in_box(cell) {
+            let inside = if dist == 1 {
+                walk.step_once();
+                (1..=self.extent[walk.axis]).contains(&walk.cell[walk.axis])
+            } else {
+                walk.jump(i64::from(dist) - 1);
+                self.in_box(walk.cell)
+            };
+            if !inside {
                 return None;
             }
         }
@@ -174,9 +138,9 @@ impl Volume {
             && (1..=self.extent[2]).contains(&c[2])
     }
 
-    /// Where the ray enters and leaves the occupied box, and the axis of the entry face;
-    /// `None` when it misses. A ray starting inside the box enters at `t = 0`.
-    fn clip(&self, origin: Vec3, dir: Vec3) -> Option<(f32, f32, usize)> {
+    /// Where the ray enters the occupied box and the axis of the entry face; `None` when it
+    /// misses. A ray starting inside the box enters at `t = 0`.
+    fn clip(&self, origin: Vec3, dir: Vec3) -> Option<(f32, usize)> {
         let (mut t_enter, mut t_exit, mut axis) = (0.0f32, f32::INFINITY, 0);
         for a in 0..3 {
             let (lo, hi) = (1.0, 1.0 + self.extent[a] as f32);
@@ -193,7 +157,90 @@ impl Volume {
             }
             t_exit = t_exit.min(far);
         }
-        (t_enter <= t_exit).then_some((t_enter, t_exit, axis))
+        (t_enter <= t_exit).then_some((t_enter, axis))
+    }
+}
+
+/// A ray's walk through a [`Volume`]: the cell it is in and where it leaves that cell.
+struct Walk {
+    origin: [f32; 3],
+    dir: [f32; 3],
+    /// `1 / dir` per axis; infinite along axes the ray does not move on.
+    inv: [f32; 3],
+    step: [i64; 3],
+    cell: [i64; 3],
+    /// Distance along the ray to the cell's far wall on each axis.
+    t_next: [f32; 3],
+    /// Axis of the wall the ray last crossed.
+    axis: usize,
+    /// Distance along the ray to where it entered the cell.
+    t: f32,
+}
+
+impl Walk {
+    /// A walk that enters the box at `t` through a wall on `axis`.
+    fn start(origin: Vec3, dir: Vec3, t: f32, axis: usize, extent: [i64; 3]) -> Self {
+        let (origin, dir) = (origin.to_array(), dir.to_array());
+        let mut walk = Walk {
+            origin,
+            dir,
+            inv: [f32::INFINITY; 3],
+            step: [1; 3],
+            cell: [0; 3],
+            t_next: [0.0; 3],
+            axis,
+            t,
+        };
+        for a in 0..3 {
+            if dir[a] < 0.0 {
+                walk.step[a] = -1;
+            }
+            if dir[a] != 0.0 {
+                walk.inv[a] = 1.0 / dir[a];
+            }
+            walk.cell[a] = floor(origin[a] + dir[a] * t).clamp(1, extent[a]);
+        }
+        walk.t_next = walk.exits(0);
+        walk
+    }
+
+    /// Distances along the ray to the far walls, per axis, of the cube of radius `r` around
+    /// the current cell.
+    fn exits(&self, r: i64) -> [f32; 3] {
+        let mut exits = [f32::INFINITY; 3];
+        for (a, exit) in exits.iter_mut().enumerate() {
+            if self.inv[a].is_finite() {
+                let wall = self.cell[a] + if self.step[a] > 0 { r + 1 } else { -r };
+                *exit = (wall as f32 - self.origin[a]) * self.inv[a];
+            }
+        }
+        exits
+    }
+
+    /// Moves into the next cell along the ray (one DDA step).
+    fn step_once(&mut self) {
+        let axis = argmin(self.t_next);
+        self.axis = axis;
+        self.t = self.t_next[axis];
+        self.cell[axis] += self.step[axis];
+        self.t_next[axis] += self.inv[axis].abs();
+    }
+
+    /// Moves out of the empty cube of radius `r` around the current cell, into the cell just
+    /// beyond the wall the ray leaves it through.
+    fn jump(&mut self, r: i64) {
+        let exits = self.exits(r);
+        let axis = argmin(exits);
+        let t = exits[axis];
+        for a in 0..3 {
+            self.cell[a] = if a == axis {
+                self.cell[a] + self.step[a] * (r + 1)
+            } else {
+                floor(self.origin[a] + self.dir[a] * t).clamp(self.cell[a] - r, self.cell[a] + r)
+            };
+        }
+        (self.axis, self.t) = (axis, t);
+        self.t_next = self.exits(0);
     }
 }
 
