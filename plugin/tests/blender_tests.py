@@ -129,6 +129,9 @@ def check_mesh_against_model(test, mesh, model, palette, voxel_size, origin):
     """Polygon area = exposed faces; each polygon's colour = the palette colour of the voxel behind it;
     every edge is used by an even number (>= 2) of polygons."""
     grid = dense(model)
+    smooth = np.zeros(len(mesh.polygons), dtype=bool)
+    mesh.polygons.foreach_get("use_smooth", smooth)
+    test.assertFalse(smooth.any(), "voxel faces must be flat-shaded")
     areas = np.zeros(len(mesh.polygons), dtype=np.float64)
     mesh.polygons.foreach_get("area", areas)
     test.assertAlmostEqual(areas.sum() / voxel_size ** 2, exposed_face_count(grid), delta=1e-3 * len(areas) + 1e-6)

@@ -261,6 +261,9 @@ def set_geometry(mesh, coords, loops, starts, sizes, edges=None):
         mesh.update()
     else:
         mesh.update(calc_edges=True)
+    # Voxels are flat: newer Blender (4.1+) builds meshes smooth-shaded unless told otherwise.
+    flat = np.zeros(len(starts), dtype=bool) if np is not None else [False] * len(starts)
+    mesh.polygons.foreach_set("use_smooth", flat)
 
 
 def set_attribute(mesh, name, field, values):
