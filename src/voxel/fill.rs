@@ -146,7 +146,7 @@ pub(crate) fn fill(surface: &[(u32, [u8; 3])], n: usize) -> Solid {
     // The padding layers are outside by construction, so bits only lie inside the grid.
     let unpad = |c: [usize; 3]| c.map(|v| v.saturating_sub(PAD));
     let bounds = bounds(&solid).map(|(lo, hi)| (unpad(lo), unpad(hi)));
-    Solid { interior: solid.count() - shell, bits: solid, bounds }
+    Solid { interior: solid.count().saturating_sub(shell), bits: solid, bounds }
 }
 
 /// Occupancy of the `surface` cells of an `n`-cube, padded by [`PAD`].
