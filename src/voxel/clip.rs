@@ -17,7 +17,7 @@ pub(crate) struct Piece {
 
 impl Piece {
     /// The whole triangle.
-    fn whole() -> Self {
+    pub(crate) fn whole() -> Self {
         let mut corners = [[0.0; 2]; MAX_CORNERS];
         corners[1] = [1.0, 0.0];
         corners[2] = [0.0, 1.0];
@@ -31,12 +31,22 @@ impl Piece {
 
     /// Keeps the part where the affine function `k0 + k1 * b1 + k2 * b2` is not negative.
     fn keep(&mut self, k: [f32; 3]) {
-        let f = |p: [f32; 2]| k[0] + k[1] * p[0] + k[2] * p[1];
+        let mut value = [0.0f32; MAX_CORNERS];
+        let (mut inside, mut outside) = (true, true);
+        for (v, p) in value.iter_mut().zip(self.corners()) {
+            *v = k[0] + k[1] * p[0] + k[2] * p[1];
+            inside &= *v >= 0.0;
+            outside &= *v < 0.0;
+        }
+        if inside || outside {
+            self.len = if inside { self.len } else { 0 };
+            return;
+        }
         let mut out = [[0.0; 2]; MAX_CORNERS];
         let mut len = 0;
         for i in 0..self.len {
-            let (a, b) = (self.corners[i], self.corners[(i + 1) % self.len]);
-            let (fa, fb) = (f(a), f(b));
+            let j = if i + 1 == self.len { 0 } else { i + 1 };
+            let (a, b, fa, fb) = (self.corners[i], self.corners[j], value[i], value[j]);
             if fa >= 0.0 && len < MAX_CORNERS {
                 out[len] = a;
                 len += 1;
@@ -76,22 +86,28 @@ impl Piece {
 }
 
 /// Clips `tri` to the closed cell `[x, x + 1] × [y, y + 1] × [z, z + 1]`. Planes the triangle
-/// does not cross are skipped.
+/// does not cross are skipped. (The voxelizer clips axis by axis to share work along columns.)
+#[cfg(test)]
 pub(crate) fn clip(tri: &TriBox, cell: [usize; 3]) -> Piece {
     let mut piece = Piece::whole();
-    for (a, &c) in cell.iter().enumerate() {
-        let lo = c as f32;
-        let hi = lo + 1.0;
-        // Position along axis a: v0[a] + b1 * e1[a] + b2 * e2[a].
-        let (p0, p1, p2) = (tri.v0[a], tri.e1[a], tri.e2[a]);
-        if tri.min[a] < lo {
-            piece.keep([p0 - lo, p1, p2]);
-        }
-        if tri.max[a] > hi {
-            piece.keep([hi - p0, -p1, -p2]);
-        }
+    for (axis, &c) in cell.iter().enumerate() {
+        clip_axis(tri, &mut piece, c, axis);
     }
     piece
+}
+
+/// Clips `piece` of `tri` to the slab `[c, c + 1]` along `axis`.
+pub(crate) fn clip_axis(tri: &TriBox, piece: &mut Piece, c: usize, axis: usize) {
+    let lo = c as f32;
+    let hi = lo + 1.0;
+    // Position along the axis: v0 + b1 * e1 + b2 * e2.
+    let (p0, p1, p2) = (tri.v0[axis], tri.e1[axis], tri.e2[axis]);
+    if tri.min[axis] < lo {
+        piece.keep([p0 - lo, p1, p2]);
+    }
+    if tri.max[axis] > hi {
+        piece.keep([hi - p0, -p1, -p2]);
+    }
 }
 
 #[cfg(test)]

@@ -15,8 +15,6 @@
 //! Everything works on bit rows along x (one bit per voxel, 64 to a word) in a grid padded by
 //! `CLOSE + 1` on every side, so the padding is always outside and the flood can start there.
 
-use super::color::EMPTY;
-
 /// Closing radius in voxels.
 pub(crate) const CLOSE: usize = 1;
 
@@ -42,7 +40,7 @@ impl Bits {
         &self.data[r * self.wpr..(r + 1) * self.wpr]
     }
 
-    #[inline]
+    #[cfg(test)]
     fn get(&self, x: usize, y: usize, z: usize) -> bool {
         let word = self.data[(y + self.m * z) * self.wpr + x / 64];
         word >> (x % 64) & 1 == 1
@@ -61,17 +59,15 @@ impl Bits {
         }
     }
 
-    /// Every bit flipped (inside the cube only).
-    fn not(&self) -> Bits {
-        let mask = self.last_mask();
-        let mut out = self.clone();
-        for row in out.data.chunks_mut(self.wpr) {
+    /// Flips every bit inside the cube.
+    fn invert(&mut self) {
+        let (mask, wpr) = (self.last_mask(), self.wpr);
+        for row in self.data.chunks_mut(wpr) {
             for w in row.iter_mut() {
                 *w = !*w;
             }
-            row[self.wpr - 1] &= mask;
+            row[wpr - 1] &= mask;
         }
-        out
     }
 
     fn count(&self) -> usize {
@@ -91,76 +87,109 @@ pub(crate) struct Solid {
 
 impl Solid {
     /// True when `(x, y, z)` of the unpadded grid is solid.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn contains(&self, x: usize, y: usize, z: usize) -> bool {
         self.bits.get(x + PAD, y + PAD, z + PAD)
     }
-}
 
-/// Fills the inside of the surface in `words` (an `n`-cube, [`EMPTY`] where there is no
-/// surface) by the rule in the module comment.
-pub(crate) fn fill(words: &[u32], n: usize) -> Solid {
-    let surface = surface_bits(words, n);
-    let free = dilate(&surface, CLOSE).not();
-    let outside = flood(&free);
-    let bits = dilate(&outside, CLOSE).not();
-    let (solid, shell) = (bits.count(), surface.count());
-    // The padding layers are outside by construction, so bits only lie inside the grid.
-    let unpad = |c: [usize; 3]| c.map(|v| v.saturating_sub(PAD));
-    let bounds = bounds(&bits).map(|(lo, hi)| (unpad(lo), unpad(hi)));
-    Solid { bits, interior: solid - shell, bounds }
-}
-
-/// Surface occupancy of `words`, padded by [`PAD`].
-fn surface_bits(words: &[u32], n: usize) -> Bits {
-    let mut bits = Bits::new(n + 2 * PAD);
-    for (row, cells) in words.chunks(n).enumerate() {
-        let (y, z) = (row % n + PAD, row / n + PAD);
-        for (x, &w) in cells.iter().enumerate() {
-            if w != EMPTY {
-                bits.set(x + PAD, y, z);
+    /// A solid filling the whole `n`-cube, for tests.
+    #[cfg(test)]
+    pub(crate) fn full(n: usize) -> Solid {
+        let mut bits = Bits::new(n + 2 * PAD);
+        for z in 0..n {
+            for y in 0..n {
+                for x in 0..n {
+                    bits.set(x + PAD, y + PAD, z + PAD);
+                }
             }
         }
+        Solid { bits, interior: n * n * n, bounds: Some(([0; 3], [n - 1; 3])) }
+    }
+
+    /// A solid made of the voxels `xs` of row `(y, z)`, for tests.
+    #[cfg(test)]
+    pub(crate) fn from_row(n: usize, y: usize, z: usize, xs: &[usize]) -> Solid {
+        let mut bits = Bits::new(n + 2 * PAD);
+        for &x in xs {
+            bits.set(x + PAD, y + PAD, z + PAD);
+        }
+        let (lo, hi) = (xs.iter().min().copied(), xs.iter().max().copied());
+        let bounds = lo.zip(hi).map(|(lo, hi)| ([lo, y, z], [hi, y, z]));
+        Solid { bits, interior: xs.len(), bounds }
+    }
+
+    /// Calls `visit` with the x of every solid voxel in row `(y, z)`, in increasing order.
+    #[inline]
+    pub(crate) fn for_each_in_row(&self, y: usize, z: usize, mut visit: impl FnMut(usize)) {
+        for (i, &word) in self.bits.row(y + PAD + self.bits.m * (z + PAD)).iter().enumerate() {
+            let mut w = word;
+            while w != 0 {
+                visit(i * 64 + w.trailing_zeros() as usize - PAD);
+                w &= w - 1;
+            }
+        }
+    }
+}
+
+/// Fills the inside of `surface` (the filled cells of an `n`-cube) by the rule in the module
+/// comment.
+pub(crate) fn fill(surface: &[(u32, [u8; 3])], n: usize) -> Solid {
+    let mut bits = surface_bits(surface, n);
+    let shell = bits.count();
+    let mut scratch = Bits::new(bits.m);
+    dilate(&mut bits, &mut scratch, CLOSE);
+    bits.invert();
+    let mut outside = flood(&bits);
+    dilate(&mut outside, &mut scratch, CLOSE);
+    outside.invert();
+    let solid = outside;
+    // The padding layers are outside by construction, so bits only lie inside the grid.
+    let unpad = |c: [usize; 3]| c.map(|v| v.saturating_sub(PAD));
+    let bounds = bounds(&solid).map(|(lo, hi)| (unpad(lo), unpad(hi)));
+    Solid { interior: solid.count().saturating_sub(shell), bits: solid, bounds }
+}
+
+/// Occupancy of the `surface` cells of an `n`-cube, padded by [`PAD`].
+fn surface_bits(surface: &[(u32, [u8; 3])], n: usize) -> Bits {
+    let mut bits = Bits::new(n + 2 * PAD);
+    for &(i, _) in surface {
+        let i = i as usize;
+        bits.set(i % n + PAD, (i / n) % n + PAD, i / (n * n) + PAD);
     }
     bits
 }
 
-/// Grows `src` by `k` voxels along every axis at once: a cube of edge `2k + 1`, done as three
-/// one-axis passes.
-fn dilate(src: &Bits, k: usize) -> Bits {
-    let (m, wpr) = (src.m, src.wpr);
-    let mask = src.last_mask();
-    let mut along_x = src.clone();
-    for row in along_x.data.chunks_mut(wpr) {
+/// Grows `bits` by `k` voxels along every axis at once (a cube of edge `2k + 1`) as three
+/// one-axis passes; `scratch` is a buffer of the same size.
+fn dilate(bits: &mut Bits, scratch: &mut Bits, k: usize) {
+    let (wpr, mask) = (bits.wpr, bits.last_mask());
+    for row in bits.data.chunks_mut(wpr) {
         for _ in 0..k {
             spread_row(row);
         }
         row[wpr - 1] &= mask;
     }
-    let along_y = or_shifted(&along_x, k, 1);
-    or_shifted(&along_y, k, m)
+    or_shifted(bits, scratch, k, 1);
+    or_shifted(scratch, bits, k, bits.m);
 }
 
-/// ORs each row with its neighbours `1..=k` rows away (rows `stride` apart), within one line of
-/// `m` rows: `stride` 1 grows along y, `stride` m along z.
-fn or_shifted(src: &Bits, k: usize, stride: usize) -> Bits {
+/// Writes into `dst` each row of `src` ORed with its neighbours `1..=k` rows away (rows
+/// `stride` apart) within one line of `m` rows: `stride` 1 grows along y, `stride` m along z.
+fn or_shifted(src: &Bits, dst: &mut Bits, k: usize, stride: usize) {
     let (m, wpr) = (src.m, src.wpr);
-    let mut out = src.clone();
+    dst.data.copy_from_slice(&src.data);
     for r in 0..m * m {
         let pos = (r / stride) % m;
-        let first = pos.saturating_sub(k);
-        let last = (pos + k).min(m - 1);
-        for p in first..=last {
+        for p in pos.saturating_sub(k)..=(pos + k).min(m - 1) {
             if p == pos {
                 continue;
             }
             let other = r - pos * stride + p * stride;
             for i in 0..wpr {
-                out.data[r * wpr + i] |= src.data[other * wpr + i];
+                dst.data[r * wpr + i] |= src.data[other * wpr + i];
             }
         }
     }
-    out
 }
 
 /// Sets each bit's neighbours along the row (one voxel left and right), across words.
@@ -269,15 +298,13 @@ fn bounds(bits: &Bits) -> Option<([usize; 3], [usize; 3])> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::voxel::color::pack;
 
-    /// An `n`-cube of words with the given cells set.
-    fn words(n: usize, cells: impl IntoIterator<Item = [usize; 3]>) -> Vec<u32> {
-        let mut w = vec![EMPTY; n * n * n];
-        for [x, y, z] in cells {
-            w[x + n * (y + n * z)] = pack([1, 2, 3]);
-        }
-        w
+    /// The surface list of an `n`-cube with the given cells set.
+    fn cells(n: usize, set: impl IntoIterator<Item = [usize; 3]>) -> Vec<(u32, [u8; 3])> {
+        let mut list: Vec<_> =
+            set.into_iter().map(|[x, y, z]| ((x + n * (y + n * z)) as u32, [1, 2, 3])).collect();
+        list.sort();
+        list
     }
 
     /// The walls of the box `lo..=hi`, leaving out the faces named in `open` (0..6 = -x, +x,
@@ -324,7 +351,8 @@ mod tests {
     fn dilate_grows_a_cube() {
         let mut b = Bits::new(70);
         b.set(64, 5, 5);
-        let d = dilate(&b, 2);
+        let mut d = b.clone();
+        dilate(&mut d, &mut Bits::new(70), 2);
         assert_eq!(d.count(), 125);
         assert!(d.get(62, 3, 3) && d.get(66, 7, 7) && !d.get(67, 5, 5) && !d.get(61, 5, 5));
         assert_eq!(bounds(&d), Some(([62, 3, 3], [66, 7, 7])));
@@ -333,9 +361,12 @@ mod tests {
     #[test]
     fn closed_box_fills() {
         let n = 12;
-        let solid = fill(&words(n, box_walls(2, 9, &[], &[])), n);
+        let solid = fill(&cells(n, box_walls(2, 9, &[], &[])), n);
         assert_eq!(solid.interior, 6 * 6 * 6);
         assert!(solid.contains(5, 5, 5) && !solid.contains(1, 5, 5));
+        let mut row = vec![];
+        solid.for_each_in_row(5, 9, |x| row.push(x));
+        assert_eq!(row, (2..=9).collect::<Vec<_>>());
         assert_eq!(solid.bounds, Some(([2; 3], [9; 3])));
     }
 
@@ -343,7 +374,7 @@ mod tests {
     fn small_holes_are_sealed() {
         let n = 14;
         let holes = [[5, 5, 11], [6, 5, 11], [5, 6, 11], [6, 6, 11], [7, 6, 11], [2, 6, 6]];
-        let solid = fill(&words(n, box_walls(2, 11, &[], &holes)), n);
+        let solid = fill(&cells(n, box_walls(2, 11, &[], &holes)), n);
         // Inside (8³) plus the hole cells, which the closing seals.
         assert_eq!(solid.interior, 8 * 8 * 8 + holes.len());
     }
@@ -352,17 +383,17 @@ mod tests {
     fn open_box_and_sheet_stay_thin() {
         let n = 12;
         let walls = box_walls(2, 9, &[5], &[]);
-        let solid = fill(&words(n, walls.iter().copied()), n);
+        let solid = fill(&cells(n, walls.iter().copied()), n);
         assert_eq!(solid.interior, 0);
         assert!(!solid.contains(5, 5, 5));
         let sheet: Vec<_> = (1..11).flat_map(|x| (1..11).map(move |y| [x, y, 6])).collect();
-        assert_eq!(fill(&words(n, sheet), n).interior, 0);
+        assert_eq!(fill(&cells(n, sheet), n).interior, 0);
     }
 
     #[test]
     fn surface_touching_the_border_still_fills() {
         let n = 8;
-        let solid = fill(&words(n, box_walls(0, 7, &[], &[])), n);
+        let solid = fill(&cells(n, box_walls(0, 7, &[], &[])), n);
         assert_eq!(solid.interior, 6 * 6 * 6);
         assert_eq!(solid.bounds, Some(([0; 3], [7; 3])));
     }
@@ -371,7 +402,7 @@ mod tests {
     fn wide_holes_let_the_outside_in() {
         let n = 16;
         let hole: Vec<[usize; 3]> = (5..9).flat_map(|x| (5..9).map(move |y| [x, y, 13])).collect();
-        let solid = fill(&words(n, box_walls(2, 13, &[], &hole)), n);
+        let solid = fill(&cells(n, box_walls(2, 13, &[], &hole)), n);
         assert_eq!(solid.interior, 0);
     }
 }

@@ -26,6 +26,19 @@ impl VoxelGrid {
         Ok(VoxelGrid { dims, cells: vec![None; dims[0] * dims[1] * dims[2]] })
     }
 
+    /// A grid of the given size from cells laid out x-fastest; fails when a size is out of range
+    /// or the cell count does not match. Lets a producer fill the cells in parallel first.
+    pub(crate) fn from_cells(dims: [usize; 3], cells: Vec<Option<[u8; 3]>>) -> Result<Self> {
+        let expected = dims.iter().product::<usize>();
+        if dims.iter().any(|&d| d == 0 || d > MAX_EDGE) || cells.len() != expected {
+            return Err(Error::invalid(
+                "grid size",
+                format!("{}x{}x{} with {} cells", dims[0], dims[1], dims[2], cells.len()),
+            ));
+        }
+        Ok(VoxelGrid { dims, cells })
+    }
+
     /// An empty cube grid of edge `n`.
     pub fn cube(n: usize) -> Result<Self> {
         Self::new([n, n, n])
@@ -132,6 +145,14 @@ mod tests {
         assert_eq!(g.count(), 2);
         assert_eq!(g.bounds(), Some(([0, 1, 2], [2, 3, 4])));
         assert!(!g.is_filled(-1, 0, 0));
+    }
+
+    #[test]
+    fn from_cells_checks_the_count() {
+        let g = VoxelGrid::from_cells([2, 1, 1], vec![None, Some([1, 2, 3])]).unwrap();
+        assert_eq!(g.get(1, 0, 0), Some([1, 2, 3]));
+        assert!(VoxelGrid::from_cells([2, 2, 1], vec![None]).is_err());
+        assert!(VoxelGrid::from_cells([0, 1, 1], vec![]).is_err());
     }
 
     #[test]

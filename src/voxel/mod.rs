@@ -1,9 +1,10 @@
 //! Voxel grids and everything that makes or reshapes them: fitting a mesh into a grid, surface
 //! overlap, solid fill, colour, resampling.
 //!
-//! [`voxelize`] runs four stages: fit the mesh into the grid ([`fit`]), mark and colour every
-//! voxel a triangle overlaps ([`surface`], using [`overlap`] and [`clip`]), fill the inside
-//! ([`fill`]) and colour it from the nearest surface voxel ([`spread`]).
+//! [`voxelize`] runs four stages: fit the mesh into the grid (`fit`), mark and colour every voxel
+//! a triangle overlaps (`surface`, using `overlap` and `clip`), fill the inside (`fill`) and
+//! colour it from the nearest surface voxel (`spread`). [`fit_voxels`] resamples voxel models
+//! (`resample`).
 
 mod clip;
 mod color;
@@ -16,15 +17,19 @@ mod resample;
 mod spread;
 mod surface;
 
+use std::time::Instant;
+
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::mesh::Mesh;
-use color::{unpack, EMPTY};
 
 pub use config::VoxelizeConfig;
 pub use grid::{VoxelGrid, MAX_EDGE};
 pub use resample::fit_voxels;
+
+/// One grid cell: empty, or an sRGB colour.
+pub(crate) type Cell = Option<[u8; 3]>;
 
 /// Voxelizes `mesh` into a `cfg.resolution`-cube: fitted with one uniform scale and centred,
 /// every voxel a triangle touches on the surface, the inside filled unless `cfg.shell`.
@@ -37,32 +42,17 @@ pub fn voxelize(mesh: &Mesh, cfg: &VoxelizeConfig) -> Result<VoxelGrid> {
     let (lo, hi) = fit::finite_bounds(mesh)
         .ok_or_else(|| Error::invalid("mesh", "no triangle with finite corners"))?;
     let fit = fit::Fit::for_mesh(lo, hi, n, cfg.room());
-    let (mut words, _) = surface::rasterize(mesh, &fit, n)?;
-    if cfg.shell {
-        return to_grid(&words, n, |_, _, _, w| w != EMPTY);
+    let start = Instant::now();
+    // Allocated in parallel so the pages are first touched by many threads.
+    let mut cells: Vec<Cell> = (0..n * n * n).into_par_iter().map(|_| None).collect();
+    let (surface, _) = surface::rasterize(mesh, &fit, n, &mut cells)?;
+    let surface_at = start.elapsed();
+    if !cfg.shell {
+        let solid = fill::fill(&surface, n);
+        let fill_at = start.elapsed();
+        spread::spread(&mut cells, n, &solid, &surface);
+        tracing::debug!(n, interior = solid.interior, ?surface_at, ?fill_at, "filled");
     }
-    let solid = fill::fill(&words, n);
-    if let (Some((lo, hi)), true) = (solid.bounds, solid.interior > 0) {
-        spread::spread(&mut words, n, lo, hi);
-    }
-    tracing::debug!(n, interior = solid.interior, "voxelized mesh");
-    to_grid(&words, n, |x, y, z, _| solid.contains(x, y, z))
-}
-
-/// Builds an `n`-cube grid from packed words, keeping the cells `keep(x, y, z, word)` accepts.
-fn to_grid(
-    words: &[u32],
-    n: usize,
-    keep: impl Fn(usize, usize, usize, u32) -> bool + Sync,
-) -> Result<VoxelGrid> {
-    let mut grid = VoxelGrid::cube(n)?;
-    grid.cells_mut().par_chunks_mut(n).zip(words.par_chunks(n)).enumerate().for_each(
-        |(row, (cells, words))| {
-            let (y, z) = (row % n, row / n);
-            for (x, (cell, &w)) in cells.iter_mut().zip(words).enumerate() {
-                *cell = keep(x, y, z, w).then(|| unpack(w));
-            }
-        },
-    );
-    Ok(grid)
+    tracing::debug!(n, total = ?start.elapsed(), "voxelized mesh");
+    VoxelGrid::from_cells([n; 3], cells)
 }

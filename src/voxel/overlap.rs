@@ -78,27 +78,85 @@ pub(crate) struct TriBox {
 /// Relative size below which a normal counts as zero: `|n| <= DEGENERATE * longest_edge²`.
 const DEGENERATE: f64 = 1e-7;
 
+/// The corners of `v` widened to `f64`, its edges `v1 - v0`, `v2 - v1`, `v0 - v2`, its normal and
+/// the normal's length; or why it cannot be rasterized.
+fn shape(v: [[f32; 3]; 3]) -> Result<Shape, Reject> {
+    if v.iter().flatten().any(|c| !c.is_finite()) {
+        return Err(Reject::NonFinite);
+    }
+    let v = v.map(|c| c.map(f64::from));
+    let f = [sub(v[1], v[0]), sub(v[2], v[1]), sub(v[0], v[2])];
+    let normal = cross(f[0], f[1]);
+    let longest = f.iter().map(|e| dot(*e, *e)).fold(0.0, f64::max);
+    let len = dot(normal, normal).sqrt();
+    if len <= DEGENERATE * longest || len == 0.0 {
+        return Err(Reject::Degenerate);
+    }
+    Ok(Shape { v, f, normal, len })
+}
+
+/// What [`shape`] computes.
+struct Shape {
+    v: [[f64; 3]; 3],
+    f: [[f64; 3]; 3],
+    normal: [f64; 3],
+    len: f64,
+}
+
+/// First and last cell of an `n`-grid a closed cell range `[i, i + 1]` meeting `[min, max]` can
+/// have: `i + 1 >= min` and `i <= max`. Out-of-grid spans keep first > last (`as` saturates).
+fn cell_range(min: f64, max: f64, n: usize) -> (i32, i32) {
+    ((min.ceil() - 1.0).max(0.0) as i32, max.floor().min(n as f64 - 1.0) as i32)
+}
+
+/// A grid-space triangle that passed the checks: its corners, area and the cells its bounding
+/// box touches.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Placed {
+    /// Corners in grid space.
+    pub v: [[f32; 3]; 3],
+    /// Area in square voxels.
+    pub area: f32,
+    /// First cell per axis.
+    pub lo: [i32; 3],
+    /// Last cell per axis.
+    pub hi: [i32; 3],
+}
+
+impl Placed {
+    /// The one cell holding the whole triangle, when there is one.
+    pub(crate) fn single_cell(&self) -> Option<[usize; 3]> {
+        (self.lo == self.hi).then(|| self.lo.map(|c| c as usize))
+    }
+}
+
+/// Checks the grid-space triangle `v` and finds the cells of an `n`-grid its bounding box
+/// touches: the cheap part of [`TriBox::new`].
+pub(crate) fn place(v: [[f32; 3]; 3], n: usize) -> Result<Placed, Reject> {
+    let s = shape(v)?;
+    let (lo, hi) = bounds(&s.v, n);
+    Ok(Placed { v, area: (0.5 * s.len) as f32, lo, hi })
+}
+
+/// First and last cell per axis the corners `v` span.
+fn bounds(v: &[[f64; 3]; 3], n: usize) -> ([i32; 3], [i32; 3]) {
+    let range: [(i32, i32); 3] = std::array::from_fn(|a| {
+        cell_range(v[0][a].min(v[1][a]).min(v[2][a]), v[0][a].max(v[1][a]).max(v[2][a]), n)
+    });
+    (range.map(|r| r.0), range.map(|r| r.1))
+}
+
 impl TriBox {
     /// Prepares the grid-space triangle `v` for a grid of edge `n`.
     pub(crate) fn new(v: [[f32; 3]; 3], n: usize) -> Result<Self, Reject> {
-        if v.iter().flatten().any(|c| !c.is_finite()) {
-            return Err(Reject::NonFinite);
-        }
-        let v = v.map(|c| c.map(f64::from));
-        let f = [sub(v[1], v[0]), sub(v[2], v[1]), sub(v[0], v[2])];
-        let normal = cross(f[0], f[1]);
-        let longest = f.iter().map(|e| dot(*e, *e)).fold(0.0, f64::max);
-        let len = dot(normal, normal).sqrt();
-        if len <= DEGENERATE * longest || len == 0.0 {
-            return Err(Reject::Degenerate);
-        }
+        let Shape { v, f, normal, len } = shape(v)?;
         let d = dot(normal, v[0]);
         let rn = 0.5 * normal.iter().map(|c| c.abs()).sum::<f64>();
         let w =
             (0..3).fold(0, |best, a| if normal[a].abs() > normal[best].abs() { a } else { best });
         let min: [f64; 3] = std::array::from_fn(|a| v[0][a].min(v[1][a]).min(v[2][a]));
         let max: [f64; 3] = std::array::from_fn(|a| v[0][a].max(v[1][a]).max(v[2][a]));
-        let last = n as f64 - 1.0;
+        let (lo, hi) = bounds(&v, n);
         Ok(TriBox {
             v0: to_f32(v[0]),
             e1: to_f32(sub(v[1], v[0])),
@@ -111,16 +169,15 @@ impl TriBox {
             plane_hi: (d + rn) as f32,
             edges: std::array::from_fn(|k| std::array::from_fn(|j| EdgeAxis::new(k, f[j], &v))),
             w,
-            // A closed cell [i, i + 1] meets [min, max] when i + 1 >= min and i <= max.
-            // Out-of-grid triangles keep lo > hi so they visit nothing (`as` saturates).
-            lo: min.map(|m| (m.ceil() - 1.0).max(0.0) as i32),
-            hi: max.map(|m| m.floor().min(last) as i32),
+            lo,
+            hi,
         })
     }
 
-    /// First and last cell along z the triangle may touch.
-    pub(crate) fn z_range(&self) -> (i32, i32) {
-        (self.lo[2], self.hi[2])
+    /// The axis the cell walk runs along: cells come in columns along it, and consecutive cells
+    /// of one column differ only in this coordinate.
+    pub(crate) fn walk_axis(&self) -> usize {
+        self.w
     }
 
     /// The full thirteen-axis test for the closed cell at `cell` (the reference the column walk

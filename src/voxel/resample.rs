@@ -17,9 +17,9 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use super::color::{pack, to_srgb, EMPTY};
+use super::color::{pack, to_srgb, unpack, EMPTY};
 use super::fit::Fit;
-use super::{to_grid, VoxelGrid, VoxelizeConfig};
+use super::{VoxelGrid, VoxelizeConfig};
 use crate::error::{Error, Result};
 use crate::mesh::{srgb_to_linear, Voxels};
 
@@ -39,7 +39,9 @@ pub fn fit_voxels(voxels: &Voxels, cfg: &VoxelizeConfig) -> Result<VoxelGrid> {
     let words =
         if fit.scale() >= 1.0 { upsample(voxels, &fit, n) } else { downsample(voxels, &fit, n) };
     tracing::debug!(voxels = voxels.points.len(), scale = fit.scale(), "resampled voxels");
-    to_grid(&words, n, |_, _, _, w| w >> 24 == 0)
+    // Kept cells have distance byte 0; EMPTY and PARTIAL words do not.
+    let cells = words.par_iter().map(|&w| (w >> 24 == 0).then(|| unpack(w))).collect();
+    VoxelGrid::from_cells([n; 3], cells)
 }
 
 /// Inclusive bounds of the voxel positions.

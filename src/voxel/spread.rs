@@ -1,142 +1,286 @@
-//! Interior colour: every voxel takes the colour of its nearest surface voxel in the city-block
-//! metric, the distance a 6-neighbour multi-source flood from the surface would give.
+//! Interior colour: every interior voxel takes the colour of its nearest surface voxel in the
+//! city-block metric, reached through the solid, the way a 6-neighbour multi-source flood from
+//! the surface would spread colours.
 //!
-//! The city-block distance transform separates by axis, so it is computed as a forward and a
-//! backward min-plus sweep along x, then y, then z. Each packed word carries its distance in the
-//! top byte, so one unsigned `min` picks the nearer colour, ties going to the smaller sRGB value.
-//! Rows (x), slices (y) and chunks of a slice (z) run in parallel.
+//! The city-block distance separates by axis. Along z it is read straight from the surface
+//! voxels of each (x, y) column, kept as short sorted lists; then each z-slice, on its own and in
+//! parallel with the others, gets a forward and a backward min-plus sweep along y and along x
+//! through its solid voxels only (empty voxels are barriers), in a small buffer. For convex
+//! parts this is the exact nearest surface voxel; around concave corners it may pick one a
+//! little farther, as a flood confined to the solid does. A buffer word packs
+//! `distance << 24 | sRGB`, so one unsigned `min` picks the nearer colour (ties go to the
+//! smaller sRGB value).
 
 use rayon::prelude::*;
+
+use super::color::{unpack, EMPTY};
+use super::fill::Solid;
+use super::surface::Surface;
+use super::Cell;
 
 /// One voxel of distance in a packed word.
 const STEP: u32 = 1 << 24;
 
-/// Cells per parallel task in the z sweep.
-const Z_CHUNK: usize = 8192;
+/// The colour bits of a packed word.
+const RGB: u32 = 0x00FF_FFFF;
 
-/// The nearer of a cell's own word and its neighbour's word one step further on.
-#[inline(always)]
-fn relax(cell: &mut u32, neighbour: u32) {
-    *cell = (*cell).min(neighbour.saturating_add(STEP));
-}
-
-/// Spreads the colours of `words` (an `n`-cube of packed words, surface cells at distance 0)
-/// through the box `lo..=hi`. Distances saturate at 255 voxels, beyond any grid.
-pub(crate) fn spread(words: &mut [u32], n: usize, lo: [usize; 3], hi: [usize; 3]) {
+/// Colours the interior of `solid` in `cells` (an `n`-cube holding the `surface` colours) from
+/// the nearest surface voxel.
+pub(crate) fn spread(cells: &mut [Cell], n: usize, solid: &Solid, surface: &Surface) {
+    let Some((lo, hi)) = solid.bounds else { return };
+    if solid.interior == 0 {
+        return;
+    }
+    let columns = Columns::new(surface, n);
     let slice = n * n;
-    let part = &mut words[lo[2] * slice..(hi[2] + 1) * slice];
-    part.par_chunks_mut(slice).for_each(|s| sweep_x(s, n, lo, hi));
-    part.par_chunks_mut(slice).for_each(|s| sweep_y(s, n, lo, hi));
-    sweep_z(words, n, lo, hi);
+    cells[lo[2] * slice..(hi[2] + 1) * slice].par_chunks_mut(slice).enumerate().for_each_init(
+        || SliceWork::new(n),
+        |work, (dz, out)| {
+            let z = lo[2] + dz;
+            work.gather(solid, z, lo, hi);
+            work.nearest(&columns, z);
+            for (y, xs) in work.rows() {
+                for &x in xs {
+                    let cell = &mut out[x as usize + n * y];
+                    if cell.is_none() {
+                        *cell = Some(unpack(work.buf[x as usize + n * y]));
+                    }
+                }
+            }
+            work.clear();
+        },
+    );
 }
 
-/// Forward and backward along every row of one z-slice.
-fn sweep_x(slice: &mut [u32], n: usize, lo: [usize; 3], hi: [usize; 3]) {
-    for y in lo[1]..=hi[1] {
-        let row = &mut slice[y * n + lo[0]..=y * n + hi[0]];
-        for x in 1..row.len() {
-            let prev = row[x - 1];
-            relax(&mut row[x], prev);
+/// One thread's buffers for a z-slice: the solid voxels of each row and the packed words.
+struct SliceWork {
+    n: usize,
+    /// First row gathered.
+    y0: usize,
+    /// x of the solid voxels, row after row.
+    xs: Vec<u16>,
+    /// Where each gathered row starts in `xs` (one more entry than rows).
+    starts: Vec<usize>,
+    /// Packed words of the slice, [`EMPTY`] everywhere but at solid voxels.
+    buf: Vec<u32>,
+}
+
+impl SliceWork {
+    fn new(n: usize) -> Self {
+        SliceWork { n, y0: 0, xs: vec![], starts: vec![], buf: vec![EMPTY; n * n] }
+    }
+
+    /// Lists the solid voxels of slice `z` in rows `lo[1]..=hi[1]`.
+    fn gather(&mut self, solid: &Solid, z: usize, lo: [usize; 3], hi: [usize; 3]) {
+        self.y0 = lo[1];
+        self.xs.clear();
+        self.starts.clear();
+        self.starts.push(0);
+        for y in lo[1]..=hi[1] {
+            solid.for_each_in_row(y, z, |x| self.xs.push(x as u16));
+            self.starts.push(self.xs.len());
         }
-        for x in (0..row.len().saturating_sub(1)).rev() {
-            let next = row[x + 1];
-            relax(&mut row[x], next);
+    }
+
+    /// The gathered rows as `(y, xs)`.
+    fn rows(&self) -> impl Iterator<Item = (usize, &[u16])> {
+        self.starts.windows(2).enumerate().map(|(i, w)| (self.y0 + i, &self.xs[w[0]..w[1]]))
+    }
+
+    /// Fills the buffer: nearest along z per column, then sweeps along y and x.
+    fn nearest(&mut self, columns: &Columns, z: usize) {
+        let n = self.n;
+        for r in 0..self.starts.len() - 1 {
+            let y = self.y0 + r;
+            for &x in &self.xs[self.starts[r]..self.starts[r + 1]] {
+                self.buf[x as usize + n * y] = columns.nearest(x as usize + n * y, z as u32);
+            }
+        }
+        self.sweep_y();
+        self.sweep_x();
+    }
+
+    /// Forward and backward along y, each solid voxel against the one before it.
+    fn sweep_y(&mut self) {
+        let (n, rows) = (self.n, self.starts.len() - 1);
+        let relax = |buf: &mut [u32], at: usize, from: usize| {
+            buf[at] = buf[at].min(buf[from].saturating_add(STEP));
+        };
+        for r in 1..rows {
+            let y = self.y0 + r;
+            for &x in &self.xs[self.starts[r]..self.starts[r + 1]] {
+                relax(&mut self.buf, x as usize + n * y, x as usize + n * (y - 1));
+            }
+        }
+        for r in (0..rows.saturating_sub(1)).rev() {
+            let y = self.y0 + r;
+            for &x in &self.xs[self.starts[r]..self.starts[r + 1]] {
+                relax(&mut self.buf, x as usize + n * y, x as usize + n * (y + 1));
+            }
+        }
+    }
+
+    /// Forward and backward along x within each run of solid voxels.
+    fn sweep_x(&mut self) {
+        let n = self.n;
+        for r in 0..self.starts.len() - 1 {
+            let row = &mut self.buf[(self.y0 + r) * n..][..n];
+            let xs = &self.xs[self.starts[r]..self.starts[r + 1]];
+            for pair in xs.windows(2) {
+                let (a, b) = (pair[0] as usize, pair[1] as usize);
+                if b == a + 1 {
+                    row[b] = row[b].min(row[a].saturating_add(STEP));
+                }
+            }
+            for pair in xs.windows(2).rev() {
+                let (a, b) = (pair[0] as usize, pair[1] as usize);
+                if b == a + 1 {
+                    row[a] = row[a].min(row[b].saturating_add(STEP));
+                }
+            }
+        }
+    }
+
+    /// Puts [`EMPTY`] back at the gathered voxels, so the buffer serves the next slice.
+    fn clear(&mut self) {
+        let n = self.n;
+        for r in 0..self.starts.len() - 1 {
+            let y = self.y0 + r;
+            for &x in &self.xs[self.starts[r]..self.starts[r + 1]] {
+                self.buf[x as usize + n * y] = EMPTY;
+            }
         }
     }
 }
 
-/// Forward and backward across the rows of one z-slice, a whole row at a time.
-fn sweep_y(slice: &mut [u32], n: usize, lo: [usize; 3], hi: [usize; 3]) {
-    let cols = lo[0]..hi[0] + 1;
-    for y in lo[1] + 1..=hi[1] {
-        let (before, after) = slice.split_at_mut(y * n);
-        relax_row(&mut after[cols.clone()], &before[(y - 1) * n..][cols.clone()]);
-    }
-    for y in (lo[1]..hi[1]).rev() {
-        let (before, after) = slice.split_at_mut((y + 1) * n);
-        relax_row(&mut before[y * n..][cols.clone()], &after[cols.clone()]);
-    }
+/// Surface voxels grouped by column `x + n * y`, each column by increasing z, packed as
+/// `z << 24 | sRGB`.
+struct Columns {
+    starts: Vec<u32>,
+    items: Vec<u32>,
 }
 
-/// Forward and backward across z-slices, each slice split into parallel chunks.
-fn sweep_z(words: &mut [u32], n: usize, lo: [usize; 3], hi: [usize; 3]) {
-    let slice = n * n;
-    let rows = lo[1] * n..(hi[1] + 1) * n;
-    let step = |dst: &mut [u32], src: &[u32]| {
-        dst[rows.clone()]
-            .par_chunks_mut(Z_CHUNK)
-            .zip(src[rows.clone()].par_chunks(Z_CHUNK))
-            .for_each(|(d, s)| relax_row(d, s));
-    };
-    for z in lo[2] + 1..=hi[2] {
-        let (before, after) = words.split_at_mut(z * slice);
-        step(&mut after[..slice], &before[(z - 1) * slice..]);
+impl Columns {
+    /// Sorts `surface` (by increasing index, so by z within each column) into columns.
+    fn new(surface: &Surface, n: usize) -> Self {
+        let slice = n * n;
+        let mut starts = vec![0u32; slice + 1];
+        for &(i, _) in surface {
+            starts[i as usize % slice + 1] += 1;
+        }
+        for c in 0..slice {
+            starts[c + 1] += starts[c];
+        }
+        let mut next = starts.clone();
+        let mut items = vec![0u32; surface.len()];
+        for &(i, rgb) in surface {
+            let (column, z) = (i as usize % slice, (i as usize / slice) as u32);
+            items[next[column] as usize] = z << 24 | super::color::pack(rgb);
+            next[column] += 1;
+        }
+        Columns { starts, items }
     }
-    for z in (lo[2]..hi[2]).rev() {
-        let (before, after) = words.split_at_mut((z + 1) * slice);
-        step(&mut before[z * slice..], &after[..slice]);
-    }
-}
 
-/// Relaxes every cell of `dst` against the cell at the same place in `src`.
-#[inline]
-fn relax_row(dst: &mut [u32], src: &[u32]) {
-    for (d, &s) in dst.iter_mut().zip(src) {
-        relax(d, s);
+    /// The packed word (`|dz| << 24 | sRGB`) of the surface voxel in `column` nearest to height
+    /// `z`, or [`EMPTY`] for a column with none.
+    #[inline]
+    fn nearest(&self, column: usize, z: u32) -> u32 {
+        let list = &self.items[self.starts[column] as usize..self.starts[column + 1] as usize];
+        let mut best = EMPTY;
+        for &item in list {
+            let at = item >> 24;
+            best = best.min(at.abs_diff(z) << 24 | item & RGB);
+            if at > z {
+                break;
+            }
+        }
+        best
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::voxel::color::{pack, unpack, EMPTY};
     use crate::voxel::overlap::tests::Rng;
 
-    /// Brute force: nearest seed in the city-block metric, ties to the smaller colour.
-    fn nearest(words: &[u32], n: usize, p: [usize; 3]) -> u32 {
-        let mut best = EMPTY;
-        for (i, &w) in words.iter().enumerate() {
-            if w == EMPTY {
-                continue;
-            }
+    /// Brute force: city-block distance to the nearest seed, and the colours at that distance.
+    fn nearest(seeds: &Surface, n: usize, p: [usize; 3]) -> (u32, Vec<[u8; 3]>) {
+        let mut best = (u32::MAX, vec![]);
+        for &(i, c) in seeds {
+            let i = i as usize;
             let q = [i % n, (i / n) % n, i / (n * n)];
-            let d: usize = (0..3).map(|a| p[a].abs_diff(q[a])).sum();
-            best = best.min(w + ((d as u32) << 24));
+            let d = (0..3).map(|a| p[a].abs_diff(q[a])).sum::<usize>() as u32;
+            if d < best.0 {
+                best = (d, vec![]);
+            }
+            if d == best.0 {
+                best.1.push(c);
+            }
         }
         best
     }
 
     #[test]
-    fn matches_brute_force_nearest() {
+    fn matches_brute_force_nearest_in_a_full_solid() {
         let n = 9;
         let mut rng = Rng(77);
-        let mut words = vec![EMPTY; n * n * n];
-        for _ in 0..6 {
-            let i = (rng.next_f32() * (n * n * n) as f32) as usize;
-            let c = [(); 3].map(|_| (rng.next_f32() * 255.0) as u8);
-            words[i] = pack(c);
+        let mut seeds: Surface = (0..7u8)
+            .map(|k| ((rng.next_f32() * (n * n * n) as f32) as u32, [k, 100 + k, 200 + k]))
+            .collect();
+        seeds.sort();
+        seeds.dedup_by_key(|s| s.0);
+        let mut cells = vec![None; n * n * n];
+        for &(i, c) in &seeds {
+            cells[i as usize] = Some(c);
         }
-        let seeds = words.clone();
-        spread(&mut words, n, [0; 3], [n - 1; 3]);
+        let solid = Solid::full(n);
+        let columns = Columns::new(&seeds, n);
+        let mut work = SliceWork::new(n);
         for z in 0..n {
+            work.gather(&solid, z, [0; 3], [n - 1; 3]);
+            work.nearest(&columns, z);
             for y in 0..n {
                 for x in 0..n {
-                    let got = words[x + n * (y + n * z)];
-                    assert_eq!(got, nearest(&seeds, n, [x, y, z]), "at {x},{y},{z}");
+                    let (d, colours) = nearest(&seeds, n, [x, y, z]);
+                    let word = work.buf[x + n * y];
+                    assert_eq!(word >> 24, d, "distance at {x},{y},{z}");
+                    assert!(colours.contains(&unpack(word)), "colour at {x},{y},{z}");
                 }
             }
+            work.clear();
+            assert!(work.buf.iter().all(|&w| w == EMPTY));
         }
+        spread(&mut cells, n, &solid, &seeds);
+        assert!(cells.iter().all(|c| c.is_some()));
     }
 
     #[test]
-    fn stays_inside_its_box() {
-        let n = 6;
-        let mut words = vec![EMPTY; n * n * n];
-        words[2 + n * (2 + n * 2)] = pack([9, 8, 7]);
-        spread(&mut words, n, [1; 3], [3; 3]);
-        assert_eq!(unpack(words[3 + n * (3 + n * 3)]), [9, 8, 7]);
-        assert_eq!(words[3 + n * (3 + n * 3)] >> 24, 3);
-        assert_eq!(words[4 + n * (2 + n * 2)], EMPTY);
-        assert_eq!(words[0], EMPTY);
+    fn empty_voxels_are_barriers() {
+        // A row of 7 with surface voxels at x = 0 and x = 4 and a gap at x = 3. Without the
+        // gap, x = 2 would tie and take the smaller colour, from x = 4; the gap leaves it the
+        // colour of x = 0.
+        let n = 7;
+        let row = |x: usize| (x + n * (3 + n * 3)) as u32;
+        let (left, right) = ([9, 9, 9], [1, 1, 1]);
+        let seeds: Surface = vec![(row(0), left), (row(4), right)];
+        let solid = Solid::from_row(n, 3, 3, &[0, 1, 2, 4, 5, 6]);
+        let mut cells = vec![None; n * n * n];
+        cells[row(0) as usize] = Some(left);
+        cells[row(4) as usize] = Some(right);
+        spread(&mut cells, n, &solid, &seeds);
+        let got: Vec<Cell> = (0..n).map(|x| cells[row(x) as usize]).collect();
+        let (l, r) = (Some(left), Some(right));
+        assert_eq!(got, vec![l, l, l, None, r, r, r]);
+    }
+
+    #[test]
+    fn columns_find_the_nearest_height() {
+        let n = 4;
+        let at = |z: u32| z * 16 + 5;
+        let surface: Surface = vec![(at(0), [1, 1, 1]), (at(2), [2, 2, 2]), (at(3), [3, 3, 3])];
+        let columns = Columns::new(&surface, n);
+        assert_eq!(columns.nearest(5, 1), 1 << 24 | 0x010101);
+        assert_eq!(columns.nearest(5, 3), 0x030303);
+        assert_eq!(columns.nearest(6, 1), EMPTY);
     }
 }
