@@ -4,7 +4,6 @@
 
 use std::sync::OnceLock;
 
-use super::clip::Piece;
 use crate::mesh::{linear_to_srgb, Image, Material, Mesh, Triangle, Wrap};
 
 /// Packed voxel word: `distance << 24 | r << 16 | g << 8 | b` (sRGB bytes). Surface voxels have
@@ -109,21 +108,21 @@ impl<'a> TriShade<'a> {
         c.map(|v| if v.is_finite() { v } else { 0.0 })
     }
 
-    /// Mean linear colour over a clipped piece with barycentric area `area` and centroid
-    /// `centroid`. Flat and vertex-coloured triangles are linear, so the centroid is exact; a
-    /// textured piece covering more than a texel also averages the points halfway between the
-    /// centroid and each corner.
-    pub(crate) fn mean(&self, piece: &Piece, area: f32, centroid: [f32; 2]) -> [f32; 3] {
+    /// Mean linear colour over a clipped piece with barycentric `corners`, area `area` and
+    /// centroid `centroid`. Flat and vertex-coloured triangles are linear, so the centroid is
+    /// exact; a textured piece covering more than a texel also averages the points halfway
+    /// between the centroid and each corner.
+    pub(crate) fn mean(&self, corners: &[[f32; 2]], area: f32, centroid: [f32; 2]) -> [f32; 3] {
         let centre = self.at(centroid);
         if self.texture.is_none() || area * self.texel_density <= 1.0 {
             return centre;
         }
         let mut sum = centre;
-        for p in piece.corners() {
+        for p in corners {
             let c = self.at([(p[0] + centroid[0]) * 0.5, (p[1] + centroid[1]) * 0.5]);
             sum = [0, 1, 2].map(|i| sum[i] + c[i]);
         }
-        let n = (piece.corners().len() + 1) as f32;
+        let n = (corners.len() + 1) as f32;
         sum.map(|v| v / n)
     }
 }

@@ -6,6 +6,7 @@
 //! colour it from the nearest surface voxel (`spread`). [`fit_voxels`] resamples voxel models
 //! (`resample`).
 
+mod alloc;
 mod clip;
 mod color;
 mod config;
@@ -18,8 +19,6 @@ mod spread;
 mod surface;
 
 use std::time::Instant;
-
-use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::mesh::Mesh;
@@ -43,15 +42,19 @@ pub fn voxelize(mesh: &Mesh, cfg: &VoxelizeConfig) -> Result<VoxelGrid> {
         .ok_or_else(|| Error::invalid("mesh", "no triangle with finite corners"))?;
     let fit = fit::Fit::for_mesh(lo, hi, n, cfg.room());
     let start = Instant::now();
-    // Allocated in parallel so the pages are first touched by many threads.
-    let mut cells: Vec<Cell> = (0..n * n * n).into_par_iter().map(|_| None).collect();
-    let (surface, _) = surface::rasterize(mesh, &fit, n, &mut cells)?;
+    let (surface, _) = surface::rasterize(mesh, &fit, n)?;
     let surface_at = start.elapsed();
+    let mut cells = alloc::empty_cells(n * n * n);
+    for &(i, rgb) in &surface {
+        cells[i as usize] = Some(rgb);
+    }
+    let cells_at = start.elapsed();
     if !cfg.shell {
         let solid = fill::fill(&surface, n);
         let fill_at = start.elapsed();
         spread::spread(&mut cells, n, &solid, &surface);
-        tracing::debug!(n, interior = solid.interior, ?surface_at, ?fill_at, "filled");
+        let interior = solid.interior;
+        tracing::debug!(n, interior, ?surface_at, ?cells_at, ?fill_at, "filled");
     }
     tracing::debug!(n, total = ?start.elapsed(), "voxelized mesh");
     VoxelGrid::from_cells([n; 3], cells)
