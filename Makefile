@@ -98,6 +98,12 @@ demo: build ## Run `voxgen watch --once` on the embedded default meshes.
 	@echo; echo "demo done: open $(DEMO_DIR)/out/voxels and $(DEMO_DIR)/out/generated"
 
 bench: build ## Benchmark voxelization against trimesh, Open3D and PyVista.
+	@# Open3D's wheel links libusb, which a minimal Debian lacks.
+	@if ! ldconfig -p | grep -q 'libusb-1.0.so.0'; then \
+		echo "installing: libusb-1.0-0"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libusb-1.0-0; \
+	fi
+	$(CUDA_ENV) cargo build --release --example voxelize_timing
 	$(PYTHON) bench/bench.py
 
 lint: torch ## rustfmt and clippy.
