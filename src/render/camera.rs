@@ -3,32 +3,31 @@
 
 use glam::Vec3;
 
-/// Blank space left around the grid's bounding sphere, as a fraction of its radius.
-const MARGIN: f32 = 1.02;
+/// Blank space left around the occupied box's bounding sphere, as a fraction of its radius.
+const MARGIN: f32 = 1.04;
 
 /// What the camera frames, in grid units: the centre of the occupied voxels and the radius of
-/// the whole grid's bounding sphere.
+/// the sphere around them.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Framing {
     /// Centre of the occupied box.
     pub center: Vec3,
-    /// Half the diagonal of the whole grid.
+    /// Half the diagonal of the occupied box.
     pub radius: f32,
 }
 
 impl Framing {
-    /// The framing of a grid of `dims` cells whose filled voxels lie in the inclusive box
-    /// `lo..=hi` (voxel `x` spans `[x, x + 1)`).
+    /// The framing of filled voxels lying in the inclusive box `lo..=hi` (voxel `x` spans
+    /// `[x, x + 1)`).
     ///
-    /// The scale comes from the grid, not from the creature: renders of grids of one size
-    /// share a scale, so a small creature looks small. The occupied box fits in a sphere of
-    /// that radius around its own centre, so the creature never leaves the frame at any yaw or
-    /// elevation.
-    pub fn new(dims: [usize; 3], lo: [usize; 3], hi: [usize; 3]) -> Self {
+    /// The scale comes from the creature, not from its grid, so a creature that fills only
+    /// part of its grid still fills the picture. The box fits in a sphere of that radius
+    /// around its own centre, so the creature never leaves the frame at any yaw or elevation,
+    /// and every frame of a turntable shares one scale.
+    pub fn new(lo: [usize; 3], hi: [usize; 3]) -> Self {
         let lo = Vec3::new(lo[0] as f32, lo[1] as f32, lo[2] as f32);
         let hi = Vec3::new(hi[0] as f32, hi[1] as f32, hi[2] as f32) + Vec3::ONE;
-        let dims = Vec3::new(dims[0] as f32, dims[1] as f32, dims[2] as f32);
-        Framing { center: (lo + hi) * 0.5, radius: (dims.length() * 0.5).max(0.5) }
+        Framing { center: (lo + hi) * 0.5, radius: ((hi - lo).length() * 0.5).max(0.5) }
     }
 
     /// Half the width of the view.
@@ -92,14 +91,15 @@ mod tests {
     use super::*;
 
     fn cube_framing(n: usize) -> Framing {
-        Framing::new([n; 3], [0, 0, 0], [n - 1, n - 1, n - 1])
+        Framing::new([0, 0, 0], [n - 1, n - 1, n - 1])
     }
 
     #[test]
-    fn framing_is_centred_on_the_box_and_scaled_by_the_grid() {
-        let f = Framing::new([10, 10, 10], [2, 4, 6], [3, 5, 9]);
+    fn framing_is_centred_on_the_box_and_scaled_by_it() {
+        // The box spans 2 x 2 x 4 voxels.
+        let f = Framing::new([2, 4, 6], [3, 5, 9]);
         assert_eq!(f.center, Vec3::new(3.0, 5.0, 8.0));
-        assert!((f.radius - 300f32.sqrt() / 2.0).abs() < 1e-5);
+        assert!((f.radius - 24f32.sqrt() / 2.0).abs() < 1e-5);
     }
 
     #[test]
@@ -137,7 +137,7 @@ mod tests {
     fn every_box_corner_stays_in_frame_at_every_yaw_and_elevation() {
         // A long thin box in a corner of a flat grid.
         let (lo, hi) = ([0, 0, 0], [29, 3, 11]);
-        let f = Framing::new([30, 40, 12], lo, hi);
+        let f = Framing::new(lo, hi);
         for i in 0..36 {
             for elevation in [-1.5f32, -0.3, 0.0, 0.44, 1.2, 1.55] {
                 let c = Camera::orbit(&f, i as f32 * 0.1745, elevation, 128);

@@ -33,7 +33,7 @@ impl<'a> Scene<'a> {
             Some(v) => v.bounds(),
             None => ([0; 3], grid.dims().map(|d| d.saturating_sub(1))),
         };
-        Scene { grid, volume, framing: Framing::new(grid.dims(), lo, hi) }
+        Scene { grid, volume, framing: Framing::new(lo, hi) }
     }
 
     /// Renders a square image of `size` pixels seen from `yaw` and `elevation` (radians).

@@ -1,8 +1,8 @@
 //! The CPU renderer: ray casting through a voxel grid, turntable GIFs and PNG stills.
 //!
 //! An orthographic camera orbits the centre of the occupied voxels at a fixed elevation, with
-//! Z up on screen, framing the whole grid's bounding sphere (one scale for every view of grids
-//! of one size). Each pixel's ray walks the grid cell by cell (3D DDA), jumping across empty
+//! Z up on screen, framing the bounding sphere of the occupied voxels (one scale for every frame
+//! of a turntable, and the creature fills the picture). Each pixel's ray walks the grid cell by cell (3D DDA), jumping across empty
 //! space, to the first filled voxel, whose face is lit by a shadow-casting key light, a fill
 //! light and a sky/ground ambient that turn with the camera, and darkened by per-corner ambient
 //! occlusion. Pixels on contrasting edges get four more rays. Rows render in parallel.

@@ -163,7 +163,7 @@ mod tests {
 
     #[test]
     fn lights_make_top_and_sides_differ() {
-        let f = Framing::new([1; 3], [0; 3], [0; 3]);
+        let f = Framing::new([0; 3], [0; 3]);
         let cam = Camera::orbit(&f, -0.8, 0.44, 64);
         let l = Lighting::for_camera(&cam);
         let albedo = Vec3::splat(0.5);
