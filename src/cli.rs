@@ -196,6 +196,31 @@ pub fn init_logging(quiet: bool, verbose: u8) {
         .with_target(false)
         .without_time()
         .init();
+    install_panic_hook();
+}
+
+/// Reports a panic (always a bug in voxgen, never bad input) as one log line naming where it
+/// happened, instead of the default multi-line message. With `RUST_BACKTRACE` set, the default
+/// hook runs as well, backtrace included. The watch daemon catches panics inside a job and goes
+/// on with the next file.
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("no message");
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line()));
+        tracing::error!(
+            "internal error{}: {message} (a bug in voxgen; please report it)",
+            place.unwrap_or_default()
+        );
+        if std::env::var_os("RUST_BACKTRACE").is_some() {
+            default(info);
+        }
+    }));
 }
 
 /// Runs one parsed command line.
