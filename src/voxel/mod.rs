@@ -44,17 +44,22 @@ pub fn voxelize(mesh: &Mesh, cfg: &VoxelizeConfig) -> Result<VoxelGrid> {
     let start = Instant::now();
     let (surface, _) = surface::rasterize(mesh, &fit, n)?;
     let surface_at = start.elapsed();
-    let mut cells = alloc::empty_cells(n * n * n);
-    for &(i, rgb) in &surface {
-        cells[i as usize] = Some(rgb);
-    }
-    let cells_at = start.elapsed();
-    if !cfg.shell {
-        let solid = fill::fill(&surface, n);
-        let fill_at = start.elapsed();
+    // The fill runs on one thread, so the cell buffer is made beside it.
+    let (solid, mut cells) = rayon::join(
+        || (!cfg.shell).then(|| fill::fill(&surface, n)),
+        || {
+            let mut cells = alloc::empty_cells(n * n * n);
+            for &(i, rgb) in &surface {
+                cells[i as usize] = Some(rgb);
+            }
+            cells
+        },
+    );
+    let fill_at = start.elapsed();
+    if let Some(solid) = solid {
         spread::spread(&mut cells, n, &solid, &surface);
         let interior = solid.interior;
-        tracing::debug!(n, interior, ?surface_at, ?cells_at, ?fill_at, "filled");
+        tracing::debug!(n, interior, ?surface_at, ?fill_at, "filled");
     }
     tracing::debug!(n, total = ?start.elapsed(), "voxelized mesh");
     VoxelGrid::from_cells([n; 3], cells)

@@ -39,15 +39,7 @@ pub(crate) fn spread(cells: &mut [Cell], n: usize, solid: &Solid, surface: &Surf
             let z = lo[2] + dz;
             work.gather(solid, z, lo, hi);
             work.nearest(&columns, z);
-            for (y, xs) in work.rows() {
-                for &x in xs {
-                    let cell = &mut out[x as usize + n * y];
-                    if cell.is_none() {
-                        *cell = Some(unpack(work.buf[x as usize + n * y]));
-                    }
-                }
-            }
-            work.clear();
+            work.take(out);
         },
     );
 }
@@ -80,11 +72,6 @@ impl SliceWork {
             solid.for_each_in_row(y, z, |x| self.xs.push(x as u16));
             self.starts.push(self.xs.len());
         }
-    }
-
-    /// The gathered rows as `(y, xs)`.
-    fn rows(&self) -> impl Iterator<Item = (usize, &[u16])> {
-        self.starts.windows(2).enumerate().map(|(i, w)| (self.y0 + i, &self.xs[w[0]..w[1]]))
     }
 
     /// Fills the buffer: nearest along z per column, then sweeps along y and x.
@@ -141,13 +128,19 @@ impl SliceWork {
         }
     }
 
-    /// Puts [`EMPTY`] back at the gathered voxels, so the buffer serves the next slice.
-    fn clear(&mut self) {
+    /// Gives each empty cell of slice `out` at a gathered voxel its colour, and puts [`EMPTY`]
+    /// back there so the buffer serves the next slice.
+    fn take(&mut self, out: &mut [Cell]) {
         let n = self.n;
         for r in 0..self.starts.len() - 1 {
             let y = self.y0 + r;
             for &x in &self.xs[self.starts[r]..self.starts[r + 1]] {
-                self.buf[x as usize + n * y] = EMPTY;
+                let i = x as usize + n * y;
+                let word = std::mem::replace(&mut self.buf[i], EMPTY);
+                let cell = &mut out[i];
+                if cell.is_none() {
+                    *cell = Some(unpack(word));
+                }
             }
         }
     }
@@ -247,8 +240,10 @@ mod tests {
                     assert!(colours.contains(&unpack(word)), "colour at {x},{y},{z}");
                 }
             }
-            work.clear();
+            let mut slice = vec![None; n * n];
+            work.take(&mut slice);
             assert!(work.buf.iter().all(|&w| w == EMPTY));
+            assert!(slice.iter().all(|c| c.is_some()));
         }
         spread(&mut cells, n, &solid, &seeds);
         assert!(cells.iter().all(|c| c.is_some()));
