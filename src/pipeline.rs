@@ -114,6 +114,24 @@ pub fn read_vox_grid(path: &Path, root: &Path) -> Result<VoxelGrid> {
     Ok(grid)
 }
 
+/// Reads back a `.vox` that was voxelized at `cfg.resolution`: its voxels keep their size and
+/// are centred in the `resolution`³ grid, so training sees exactly what was written (fitting it
+/// again could resample it when a margin is set). A model too large for the grid is fitted.
+pub fn read_voxelized(path: &Path, root: &Path, cfg: &VoxelizeConfig) -> Result<VoxelGrid> {
+    let n = cfg.resolution;
+    let own = read_vox_grid(path, root)?;
+    let dims = own.dims();
+    if dims.iter().any(|&d| d > n) {
+        return dataset::load_grid(path, root, cfg);
+    }
+    let offset = dims.map(|d| (n - d) / 2);
+    let mut grid = VoxelGrid::cube(n)?;
+    for ([x, y, z], rgb) in own.voxels() {
+        grid.set(x + offset[0], y + offset[1], z + offset[2], Some(rgb));
+    }
+    Ok(grid)
+}
+
 /// Inclusive bounds of a voxel set, or `None` when it is empty.
 fn voxel_bounds(voxels: &Voxels) -> Option<([i32; 3], [i32; 3])> {
     let mut points = voxels.points.iter().map(|(p, _)| *p);
@@ -176,7 +194,7 @@ impl Jobs for RealJobs {
         let mut grids = Vec::with_capacity(shapes.len());
         for path in shapes {
             let root = path.parent().unwrap_or(Path::new("."));
-            grids.push(dataset::load_grid(path, root, &vcfg)?);
+            grids.push(read_voxelized(path, root, &vcfg)?);
         }
         let tcfg = TrainConfig {
             model: cfg.model,
@@ -206,5 +224,49 @@ impl Jobs for RealJobs {
         let device = model::device::resolve(self.device)?;
         let (grids, _meta) = model::sample(run_dir, cfg.samples, seed, device)?;
         Ok(write_creatures(&grids, out_dir, "creature", &Self::render_config(cfg))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn voxelized_files_come_back_unscaled_and_centred() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shape.vox");
+        // An L of 7 voxels, 7 long: wider than the 6 a margin of 1 leaves in an 8-grid, as a
+        // voxelization touching the margin can be.
+        let mut written = VoxelGrid::cube(8).unwrap();
+        for x in 0..7 {
+            written.set(x, 3, 2, Some([200, 10, 10]));
+        }
+        written.set(0, 4, 2, Some([10, 200, 10]));
+        vox::write_vox(&written, &path).unwrap();
+        let cfg = VoxelizeConfig { resolution: 8, margin: 1, shell: false };
+        let grid = read_voxelized(&path, dir.path(), &cfg).unwrap();
+        assert_eq!(grid.dims(), [8; 3]);
+        assert_eq!(grid.count(), 8);
+        // x spans 7 of 8 (offset 0), y 2 of 8 (offset 3), z 1 of 8 (offset 3).
+        assert_eq!(grid.get(6, 3, 3), Some([200, 10, 10]));
+        assert_eq!(grid.get(0, 4, 3), Some([10, 200, 10]));
+        // Fitting it again into the 6 voxels the margin leaves would have shrunk it.
+        let refit = dataset::load_grid(&path, dir.path(), &cfg).unwrap();
+        assert!(refit.count() < 8, "refit kept {} voxels", refit.count());
+    }
+
+    #[test]
+    fn a_model_larger_than_the_grid_is_fitted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.vox");
+        let mut written = VoxelGrid::cube(16).unwrap();
+        for x in 0..16 {
+            written.set(x, 0, 0, Some([1, 2, 3]));
+        }
+        vox::write_vox(&written, &path).unwrap();
+        let cfg = VoxelizeConfig { resolution: 8, margin: 0, shell: false };
+        let grid = read_voxelized(&path, dir.path(), &cfg).unwrap();
+        assert_eq!(grid.dims(), [8; 3]);
+        assert_eq!(grid.count(), 8);
     }
 }
