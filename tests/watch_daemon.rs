@@ -96,8 +96,10 @@ impl Jobs for Fake {
             let text = fs::read_to_string(&file).unwrap_or_default();
             for line in text.lines() {
                 if let Some(("mtllib" | "map_Kd", dep)) = line.split_once(' ') {
-                    deps.push(dir.join(dep));
-                    queue.push(dir.join(dep));
+                    // Resolved like the real readers do, when the file exists.
+                    let path = fs::canonicalize(dir.join(dep)).unwrap_or_else(|_| dir.join(dep));
+                    deps.push(path.clone());
+                    queue.push(path);
                 }
             }
         }
@@ -331,6 +333,45 @@ fn late_material_and_texture_redo_the_obj() {
     put(d, "cat.png", "PNG2");
     once(d, &fake).unwrap();
     assert_eq!(fake.voxelized(), ["cat.obj"]);
+}
+
+/// Copies the folder `from` into `to` (new files, so new modification times).
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_copied_folder_watched_through_another_path_redoes_nothing() {
+    let dir = setup(1, 30);
+    let d = dir.path();
+    put(d, "cat.obj", "mtllib cat.mtl\nv 1");
+    put(d, "cat.mtl", "map_Kd cat.png");
+    put(d, "cat.png", "PNG");
+    let fake = Fake::new();
+    once(d, &fake).unwrap();
+    assert_eq!((fake.voxelized().len(), fake.trained().len()), (1, 1));
+
+    // A copy (every file newer), watched through a path with a `..` in it, as `cp -r` and a
+    // relative path would give.
+    let copy = tempfile::tempdir().unwrap();
+    copy_tree(d, copy.path());
+    fs::create_dir(copy.path().join("x")).unwrap();
+    fake.clear();
+    once(&copy.path().join("x").join(".."), &fake).unwrap();
+    assert!(fake.voxelized().is_empty(), "redone: {:?}", fake.voxelized());
+    assert!(fake.trained().is_empty());
+    let deps: Vec<String> =
+        manifest(copy.path()).inputs["cat.obj"].deps.iter().map(|p| p.path.clone()).collect();
+    assert_eq!(deps, ["cat.mtl", "cat.png"]);
 }
 
 #[test]

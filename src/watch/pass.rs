@@ -124,10 +124,9 @@ impl Daemon {
 
     /// Same content and dependencies as recorded, and the recorded outcome still stands.
     fn same_content(&self, rel: &str, print: &Fingerprint) -> bool {
-        self.manifest
-            .inputs
-            .get(rel)
-            .is_some_and(|e| e.hash == print.hash && e.deps == print.deps && self.entry_holds(e))
+        self.manifest.inputs.get(rel).is_some_and(|e| {
+            e.hash == print.hash && same_deps(&e.deps, &print.deps) && self.entry_holds(e)
+        })
     }
 
     /// Stores new stats for an input whose content did not change (a touch).
@@ -184,8 +183,11 @@ impl Daemon {
     }
 
     fn dep_print(&self, path: &Path, old: Option<&Entry>) -> Dep {
-        let key =
-            scan::relative(&self.layout.inbox, path).unwrap_or_else(|| path.display().to_string());
+        // Readers report dependencies with symlinks resolved, so the inbox is tried both as
+        // given and resolved; a key relative to it survives copying the whole folder.
+        let key = scan::relative(&self.layout.inbox, path)
+            .or_else(|| scan::relative(&std::fs::canonicalize(&self.layout.inbox).ok()?, path))
+            .unwrap_or_else(|| path.display().to_string());
         let stat = FileStat::of(path).ok().flatten();
         let recorded = old.and_then(|e| e.deps.iter().find(|d| d.path == key));
         let hash = match recorded {
@@ -223,4 +225,10 @@ impl Daemon {
         }
         Ok(())
     }
+}
+
+/// Whether two dependency lists name the same files with the same contents (their stats, which
+/// a copy or a touch changes, do not count).
+fn same_deps(a: &[Dep], b: &[Dep]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.path == y.path && x.hash == y.hash)
 }
