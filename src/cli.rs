@@ -346,10 +346,11 @@ fn sample(args: &SampleArgs) -> anyhow::Result<()> {
             vec![args.output.clone()]
         }
     };
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     tracing::info!(
-        "wrote {} creatures ({} files) to {} from step {}",
-        grids.len(),
-        files.len(),
+        "wrote {} ({}) to {} from step {}",
+        count(grids.len(), "creature"),
+        count(files.len(), "file"),
         args.output.display(),
         meta.step
     );

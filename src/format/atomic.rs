@@ -17,11 +17,11 @@ where
 {
     let tmp = temp_name(path);
     let result = (|| {
-        let file = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let file = fs::File::create(&tmp).map_err(|e| Error::io(path, e))?;
         let mut out = BufWriter::new(file);
         fill(&mut out)?;
-        let file = out.into_inner().map_err(|e| Error::io(&tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        let file = out.into_inner().map_err(|e| Error::io(path, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(path, e))?;
         fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
     })();
     if result.is_err() {
@@ -44,6 +44,14 @@ fn temp_name(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_name_the_file_asked_for_not_the_temporary_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("out.vox");
+        let err = write_bytes(&path, b"x").unwrap_err().to_string();
+        assert_eq!(err, format!("{}: no such file or directory", path.display()));
+    }
 
     #[test]
     fn failed_write_leaves_old_file_and_no_temp() {

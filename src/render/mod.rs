@@ -65,15 +65,15 @@ impl RenderConfig {
     /// Checks the size (16..=2048), frame count (1..=360) and elevation (finite, within ±89°).
     pub fn validate(&self) -> Result<()> {
         if !(MIN_SIZE..=MAX_SIZE).contains(&self.size) {
-            let reason = format!("{} (must be {MIN_SIZE}..={MAX_SIZE})", self.size);
+            let reason = format!("{} (must be between {MIN_SIZE} and {MAX_SIZE})", self.size);
             return Err(Error::invalid("render size", reason));
         }
         if !(1..=MAX_FRAMES).contains(&self.frames) {
-            let reason = format!("{} (must be 1..={MAX_FRAMES})", self.frames);
+            let reason = format!("{} (must be between 1 and {MAX_FRAMES})", self.frames);
             return Err(Error::invalid("frame count", reason));
         }
         if !(self.elevation_deg.is_finite() && self.elevation_deg.abs() <= 89.0) {
-            let reason = format!("{} degrees (must be within -89..=89)", self.elevation_deg);
+            let reason = format!("{} degrees (must be between -89 and 89)", self.elevation_deg);
             return Err(Error::invalid("camera elevation", reason));
         }
         Ok(())

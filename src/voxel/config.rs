@@ -29,7 +29,7 @@ impl VoxelizeConfig {
         if !(MIN_RESOLUTION..=max).contains(&self.resolution) {
             return Err(Error::invalid(
                 "resolution",
-                format!("{} (must be {MIN_RESOLUTION}..={max})", self.resolution),
+                format!("{} (must be between {MIN_RESOLUTION} and {max})", self.resolution),
             ));
         }
         if self.margin.saturating_mul(2) >= self.resolution {

@@ -20,7 +20,10 @@ impl VoxelGrid {
         if dims.iter().any(|&d| d == 0 || d > MAX_EDGE) {
             return Err(Error::invalid(
                 "grid size",
-                format!("{}x{}x{} (each edge must be 1..={MAX_EDGE})", dims[0], dims[1], dims[2]),
+                format!(
+                    "{}x{}x{} (each edge must be between 1 and {MAX_EDGE})",
+                    dims[0], dims[1], dims[2]
+                ),
             ));
         }
         Ok(VoxelGrid { dims, cells: vec![None; dims[0] * dims[1] * dims[2]] })
