@@ -51,7 +51,7 @@ deps: ## Install missing Debian packages (a C++ compiler, Python venv, Node.js).
 torch: deps $(TORCH_STAMP) ## Install the pinned libtorch from PyPI into .torch/.
 
 .torch/cpu.stamp:
-	@echo "installing libtorch $(TORCH_VERSION) (CPU, three wheels, about 540 MB) into .torch/"
+	@echo "installing libtorch $(TORCH_VERSION) (CPU, three wheels: about 540 MB to download, 1.2 GB installed) into .torch/"
 	$(PYTHON) -m venv $(TORCH_VENV)
 	$(TORCH_VENV)/bin/pip install -q --no-cache-dir --no-deps $(TORCH_CPU_WHEELS)
 	ln -sfn "$$(cd .torch && ls -d venv/lib/python3*/site-packages/torch)" $(LIBTORCH)
