@@ -1,7 +1,7 @@
 # voxgen: every set-up step lives here, so a fresh machine needs only `make demo` or `make test`.
 #
 #   make demo             install what is missing, build, run the main job on the embedded default
-#   make test             install what is missing, build, run every test
+#   make test             install what is missing, build, lint (rustfmt, clippy), run every test
 #   make build            build the release binary (target/release/voxgen)
 #   make build TORCH=cuda the same, linked against CUDA (needs an NVIDIA GPU and driver)
 #   make bench            voxelization benchmark against trimesh, Open3D and PyVista
@@ -80,8 +80,9 @@ tools: deps ## Install the independent readers the tests check outputs with (npm
 build: torch ## Build the release binary.
 	$(CUDA_ENV) cargo build --release
 
-test: torch tools ## Run every test (Rust, then the Blender add-on in Blender 3.4 and bpy 5.0.1).
+test: torch tools ## rustfmt and clippy, then every test (Rust; the add-on in Blender 3.4 and bpy 5.0.1).
 	cargo fmt --check
+	$(CUDA_ENV) cargo clippy --all-targets -- -D warnings
 	$(CUDA_ENV) cargo test --no-fail-fast
 	rm -rf target/plugin-inputs && mkdir -p target/plugin-inputs
 	./target/debug/voxgen -q voxelize assets/inbox/cat.obj --res 24 \
