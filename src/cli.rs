@@ -243,9 +243,9 @@ impl RenderOpts {
 }
 
 fn voxelize(args: &VoxelizeArgs) -> anyhow::Result<()> {
-    // Check every output name before any work, so a typo costs nothing.
+    // Check every output name and folder before any work, so a typo costs nothing.
     for out in &args.outputs {
-        OutputKind::of(out)?;
+        check_output(out)?;
     }
     let render_cfg = args.render.config();
     render_cfg.validate()?;
@@ -256,8 +256,7 @@ fn voxelize(args: &VoxelizeArgs) -> anyhow::Result<()> {
     if grid.count() == 0 {
         anyhow::bail!("{}: no voxels at resolution {}", args.input.display(), args.res);
     }
-    // One line with the time of reading plus voxelizing alone (outputs excluded); the benchmark
-    // reads it.
+    // One line with the time of reading plus voxelizing (writing the outputs excluded).
     tracing::info!(
         "voxelized {} at {}³: {} voxels in {:.1} ms",
         args.input.display(),
@@ -271,6 +270,16 @@ fn voxelize(args: &VoxelizeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Fails unless `out` names a format voxgen writes, in a folder that exists.
+fn check_output(out: &Path) -> anyhow::Result<()> {
+    OutputKind::of(out)?;
+    let folder = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !folder.is_dir() {
+        anyhow::bail!("{}: folder {} does not exist", out.display(), folder.display());
+    }
+    Ok(())
+}
+
 /// The folder an input's references must stay inside: the folder holding it.
 fn input_root(input: &Path) -> PathBuf {
     match input.parent() {
@@ -280,6 +289,7 @@ fn input_root(input: &Path) -> PathBuf {
 }
 
 fn render(args: &RenderArgs) -> anyhow::Result<()> {
+    check_output(&args.output)?;
     let render_cfg = args.render.config();
     render_cfg.validate()?;
     let grid = pipeline::read_vox_grid(&args.input, &input_root(&args.input))?;

@@ -101,6 +101,28 @@ fn unknown_output_extension_is_rejected_before_work() {
 }
 
 #[test]
+fn missing_output_folder_and_bad_resolution_are_one_line_before_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("tri.obj");
+    fs::write(&input, "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n").unwrap();
+    let target = dir.path().join("nowhere").join("x.vox");
+    let out = voxgen(&["voxelize", input.to_str().unwrap(), "-o", target.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("nowhere") && err.contains("does not exist")
+    );
+
+    let out_file = dir.path().join("x.vox");
+    let args = ["voxelize", input.to_str().unwrap(), "--res", "100000", "-o"];
+    let out = voxgen(&[&args[..], &[out_file.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim(), "error: invalid resolution: 100000 (must be between 8 and 256)");
+}
+
+#[test]
 fn render_turns_a_vox_into_gif_and_png() {
     let Some(corpus) = corpus() else { return };
     let dir = tempfile::tempdir().unwrap();
