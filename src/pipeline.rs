@@ -231,41 +231,43 @@ impl Jobs for RealJobs {
 mod tests {
     use super::*;
 
-    #[test]
-    fn voxelized_files_come_back_unscaled_and_centred() {
+    /// Writes an `n`-cube holding a row of `len` voxels along x (at y = 3, z = 2) plus, when
+    /// `mark`, one more voxel beside its start, and reads it back through `read_voxelized`.
+    fn round_trip(n: usize, len: usize, mark: bool, cfg: &VoxelizeConfig) -> (VoxelGrid, usize) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("shape.vox");
-        // An L of 7 voxels, 7 long: wider than the 6 a margin of 1 leaves in an 8-grid, as a
-        // voxelization touching the margin can be.
-        let mut written = VoxelGrid::cube(8).unwrap();
-        for x in 0..7 {
+        let mut written = VoxelGrid::cube(n).unwrap();
+        for x in 0..len {
             written.set(x, 3, 2, Some([200, 10, 10]));
         }
-        written.set(0, 4, 2, Some([10, 200, 10]));
+        if mark {
+            written.set(0, 4, 2, Some([10, 200, 10]));
+        }
         vox::write_vox(&written, &path).unwrap();
+        let grid = read_voxelized(&path, dir.path(), cfg).unwrap();
+        let refit = dataset::load_grid(&path, dir.path(), cfg).unwrap();
+        (grid, refit.count())
+    }
+
+    #[test]
+    fn voxelized_files_come_back_unscaled_and_centred() {
+        // An L of 8 voxels, 7 long: wider than the 6 a margin of 1 leaves in an 8-grid, as a
+        // voxelization touching the margin can be.
         let cfg = VoxelizeConfig { resolution: 8, margin: 1, shell: false };
-        let grid = read_voxelized(&path, dir.path(), &cfg).unwrap();
+        let (grid, refit) = round_trip(8, 7, true, &cfg);
         assert_eq!(grid.dims(), [8; 3]);
         assert_eq!(grid.count(), 8);
         // x spans 7 of 8 (offset 0), y 2 of 8 (offset 3), z 1 of 8 (offset 3).
         assert_eq!(grid.get(6, 3, 3), Some([200, 10, 10]));
         assert_eq!(grid.get(0, 4, 3), Some([10, 200, 10]));
         // Fitting it again into the 6 voxels the margin leaves would have shrunk it.
-        let refit = dataset::load_grid(&path, dir.path(), &cfg).unwrap();
-        assert!(refit.count() < 8, "refit kept {} voxels", refit.count());
+        assert!(refit < 8, "refit kept {refit} voxels");
     }
 
     #[test]
     fn a_model_larger_than_the_grid_is_fitted() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big.vox");
-        let mut written = VoxelGrid::cube(16).unwrap();
-        for x in 0..16 {
-            written.set(x, 0, 0, Some([1, 2, 3]));
-        }
-        vox::write_vox(&written, &path).unwrap();
         let cfg = VoxelizeConfig { resolution: 8, margin: 0, shell: false };
-        let grid = read_voxelized(&path, dir.path(), &cfg).unwrap();
+        let (grid, _) = round_trip(16, 16, false, &cfg);
         assert_eq!(grid.dims(), [8; 3]);
         assert_eq!(grid.count(), 8);
     }
