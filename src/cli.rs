@@ -168,7 +168,8 @@ pub struct SampleArgs {
 /// Arguments of `voxgen watch`.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// Folder to watch; `inbox/` and `out/` are made inside it, `voxgen.toml` is read from it.
+    /// Folder to watch; `inbox/` and `out/` are made inside it, `voxgen.toml` is read from it
+    /// once at start (restart after editing it; README lists the keys).
     pub dir: PathBuf,
     /// Process the inbox, train and sample once, then exit.
     #[arg(long)]
