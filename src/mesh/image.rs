@@ -6,10 +6,23 @@ use std::sync::OnceLock;
 
 use super::types::{srgb_to_linear, Image};
 
+/// Longest texture edge decoded. An 8K texture is the largest artists commonly use; past that
+/// the linear copy (16 bytes a texel) would take gigabytes, so a larger one counts as
+/// unreadable and its material falls back to the base colour.
+pub(crate) const MAX_TEXTURE_EDGE: u32 = 8192;
+
 /// Decodes PNG or JPEG bytes (format sniffed from the data) into linear RGBA, row 0 at the top.
-/// Colour channels are converted from sRGB; alpha is kept as stored.
+/// Colour channels are converted from sRGB; alpha is kept as stored. Images wider or taller than
+/// [`MAX_TEXTURE_EDGE`] are refused before their pixels are decoded.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Image, String> {
-    let decoded = image::load_from_memory(bytes).map_err(|e| e.to_string())?;
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_TEXTURE_EDGE);
+    limits.max_image_height = Some(MAX_TEXTURE_EDGE);
+    reader.limits(limits);
+    let decoded = reader.decode().map_err(|e| e.to_string())?;
     let rgba = decoded.to_rgba8();
     let lut = srgb_lut();
     let pixels = rgba
@@ -105,6 +118,14 @@ mod tests {
     fn mid_grey_is_converted_from_srgb() {
         let image = decode(&png(1, 1, |_, _| [128, 128, 128, 255])).unwrap();
         assert!((image.pixels[0][0] - 0.2158605).abs() < 1e-4);
+    }
+
+    #[test]
+    fn oversized_textures_are_refused() {
+        let wide = png(MAX_TEXTURE_EDGE + 1, 1, |_, _| [1, 2, 3, 255]);
+        let err = decode(&wide).unwrap_err();
+        assert!(err.contains("limit"), "{err}");
+        assert!(decode(&png(MAX_TEXTURE_EDGE, 1, |_, _| [1, 2, 3, 255])).is_ok());
     }
 
     #[test]
