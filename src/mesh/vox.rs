@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 const MAX_DEPTH: usize = 64;
 /// Most scene nodes visited; more means a cyclic or exploding scene graph.
 const MAX_VISITS: usize = 1 << 20;
+/// Most voxels the scene may place in all (four full 256³ models): a small file can list one
+/// big model a million times, which would take hours and gigabytes to place.
+const MAX_PLACED: usize = 1 << 26;
 
 /// A model placed in the scene: `world = rotation * local + translation` (centre-based).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,7 +39,9 @@ pub(crate) fn load(path: &Path) -> Result<Voxels> {
         .map_err(|_| Error::parse(path, "not a magicavoxel .vox file"))?;
     let placements =
         if data.scenes.is_empty() { side_by_side(&data) } else { walk_scene(path, &data)? };
-    let voxels = collect(&data, &placements);
+    let voxels = collect(&data, &placements).ok_or_else(|| {
+        Error::parse(path, format!("the scene places more than {MAX_PLACED} voxels"))
+    })?;
     if voxels.points.is_empty() {
         return Err(Error::Empty { path: path.to_path_buf(), what: "no voxels".into() });
     }
@@ -183,7 +188,12 @@ fn place(v: [i32; 3], size: [i32; 3], placement: &Placement) -> [i32; 3] {
 }
 
 /// Every placed voxel with its palette colour; a cell filled twice keeps the later voxel.
-fn collect(data: &DotVoxData, placements: &[Placement]) -> Voxels {
+/// `None` when the placements add up to more than [`MAX_PLACED`] voxels.
+fn collect(data: &DotVoxData, placements: &[Placement]) -> Option<Voxels> {
+    let placed = placements.iter().map(|p| data.models[p.model].voxels.len());
+    if placed.fold(0usize, usize::saturating_add) > MAX_PLACED {
+        return None;
+    }
     let mut points: Vec<([i32; 3], [u8; 3])> = Vec::new();
     let mut cells: HashMap<[i32; 3], usize> = HashMap::new();
     for placement in placements {
@@ -205,12 +215,33 @@ fn collect(data: &DotVoxData, placements: &[Placement]) -> Voxels {
             }
         }
     }
-    Voxels { points }
+    Some(Voxels { points })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placing_too_many_voxels_is_refused() {
+        let voxels = (0..=255u8).map(|x| dot_vox::Voxel { x, y: 0, z: 0, i: 1 }).collect();
+        let model = dot_vox::Model { size: dot_vox::Size { x: 256, y: 1, z: 1 }, voxels };
+        let data = DotVoxData {
+            version: 150,
+            index_map: vec![],
+            models: vec![model],
+            palette: vec![],
+            materials: vec![],
+            scenes: vec![],
+            layers: vec![],
+        };
+        let at = |k: i32| Placement { model: 0, rotation: IDENTITY, translation: [0, k, 0] };
+        let fits: Vec<Placement> = (0..1000).map(at).collect();
+        assert_eq!(collect(&data, &fits).map(|v| v.points.len()), Some(256_000));
+        let count = MAX_PLACED / 256 + 1;
+        let too_many: Vec<Placement> = (0..count as i32).map(at).collect();
+        assert!(collect(&data, &too_many).is_none());
+    }
 
     #[test]
     fn rotation_bytes_decode_to_signed_permutations() {
