@@ -48,7 +48,7 @@ pub(crate) fn load(path: &Path, root: &Path) -> Result<Mesh> {
 
 /// External buffers and images referenced by the glTF at `path` that lie inside `root`.
 pub(crate) fn dependencies(path: &Path, root: &Path) -> Vec<PathBuf> {
-    let Ok(bytes) = std::fs::read(path) else { return Vec::new() };
+    let Ok(bytes) = super::read_capped(path) else { return Vec::new() };
     let Ok(gltf) = gltf::Gltf::from_slice_without_validation(&bytes) else { return Vec::new() };
     // Read from the JSON directly: the document is not validated here, and the crate's views
     // assume valid indices.
@@ -145,7 +145,7 @@ fn read_uri(path: &Path, root: &Path, uri: &str) -> Result<Vec<u8>> {
             return Err(Error::parse(path, format!("invalid buffer uri {uri:?}")))
         }
     };
-    std::fs::read(&file).map_err(|e| Error::parse(path, format!("buffer {uri:?}: {e}")))
+    super::read_capped(&file).map_err(|e| Error::parse(path, format!("buffer {uri:?}: {e}")))
 }
 
 /// Percent-decodes a relative URI (spaces may also be written raw).
@@ -650,7 +650,7 @@ fn decode_image(
                 }
                 Err(Refused::Invalid) => return Err(format!("invalid uri {uri:?}")),
             };
-            std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?
+            super::read_capped(&file).map_err(|e| format!("{}: {e}", file.display()))?
         }
     };
     tex::decode(&bytes)

@@ -85,7 +85,7 @@ impl<K: std::hash::Hash + Eq> ImageCache<K> {
 
 /// Reads and decodes an image file.
 pub(crate) fn load_file(path: &Path) -> Result<Image, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let bytes = super::read_capped(path).map_err(|e| e.to_string())?;
     decode(&bytes)
 }
 

@@ -110,7 +110,24 @@ fn y_up_to_z_up([x, y, z]: [f32; 3]) -> [f32; 3] {
 
 /// Reads a whole file, naming it in the error.
 fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(path, e))
+    read_capped(path).map_err(|e| Error::io(path, e))
+}
+
+/// Largest file voxgen reads: a mesh, buffer, material library or texture (2 GiB; a mesh that
+/// size holds tens of millions of triangles).
+pub(crate) const MAX_FILE_BYTES: u64 = 2 << 30;
+
+/// Reads a whole file, refusing one larger than [`MAX_FILE_BYTES`] before reading it.
+pub(crate) fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    let size = std::fs::metadata(path)?.len();
+    if size > MAX_FILE_BYTES {
+        let mib = MAX_FILE_BYTES >> 20;
+        return Err(std::io::Error::other(format!(
+            "{} MiB, more than the {mib} MiB voxgen reads",
+            size >> 20
+        )));
+    }
+    std::fs::read(path)
 }
 
 /// The folder holding `path` (`.` for a bare file name).
@@ -124,6 +141,16 @@ fn parent_dir(path: &Path) -> &Path {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_over_the_cap_are_refused_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.obj");
+        // Sparse: takes no disk space and is never read.
+        std::fs::File::create(&path).unwrap().set_len(MAX_FILE_BYTES + 1).unwrap();
+        let err = load(&path, dir.path()).unwrap_err().to_string();
+        assert!(err.ends_with("huge.obj: 2048 MiB, more than the 2048 MiB voxgen reads"), "{err}");
+    }
 
     #[test]
     fn inputs_are_recognised_by_extension_in_any_case() {

@@ -29,7 +29,7 @@ pub(crate) fn load(path: &Path, root: &Path) -> Result<Mesh> {
 
 /// `mtllib` files and their `map_Kd` textures referenced by the OBJ at `path`, inside `root`.
 pub(crate) fn dependencies(path: &Path, root: &Path) -> Vec<PathBuf> {
-    let Ok(bytes) = std::fs::read(path) else { return Vec::new() };
+    let Ok(bytes) = super::read_capped(path) else { return Vec::new() };
     let dir = parent_dir(path);
     let mut deps = Vec::new();
     for line in decode_text(&bytes).lines() {
@@ -45,7 +45,7 @@ pub(crate) fn dependencies(path: &Path, root: &Path) -> Vec<PathBuf> {
 
 /// The `map_Kd` textures of the MTL file at `mtl` that lie inside `root`.
 fn mtl_textures(mtl: &Path, root: &Path) -> Vec<PathBuf> {
-    let Ok(bytes) = std::fs::read(mtl) else { return Vec::new() };
+    let Ok(bytes) = super::read_capped(mtl) else { return Vec::new() };
     let dir = parent_dir(mtl);
     decode_text(&bytes)
         .lines()
@@ -419,7 +419,7 @@ fn load_library(
         }
         Err(Refused::Invalid) => return Err(tobj::LoadError::OpenFileFailed),
     };
-    let bytes = std::fs::read(&file).map_err(|e| {
+    let bytes = super::read_capped(&file).map_err(|e| {
         tracing::warn!(
             "{}: material library {reference:?}: {e}; using the default material",
             mesh.display()
