@@ -104,7 +104,7 @@ pub fn run(dir: &Path, opts: &WatchOptions, jobs: Arc<dyn Jobs>) -> anyhow::Resu
         anyhow::bail!("{}: no such folder", dir.display());
     }
     let cfg = WatchConfig::load(dir)?;
-    let layout = Layout::new(dir);
+    let mut layout = Layout::new(dir);
     layout.create()?;
     if opts.ctrlc {
         install_ctrlc(&opts.cancel)?;
@@ -116,6 +116,9 @@ pub fn run(dir: &Path, opts: &WatchOptions, jobs: Arc<dyn Jobs>) -> anyhow::Resu
 #[derive(Clone, Debug)]
 pub(crate) struct Layout {
     inbox: PathBuf,
+    /// `inbox` with symlinks and `..` resolved (once it exists), as the mesh readers report the
+    /// dependencies inside it.
+    inbox_resolved: PathBuf,
     out: PathBuf,
     voxels: PathBuf,
     rejected: PathBuf,
@@ -129,6 +132,7 @@ impl Layout {
         let out = dir.join("out");
         Layout {
             inbox: dir.join("inbox"),
+            inbox_resolved: dir.join("inbox"),
             voxels: out.join("voxels"),
             rejected: out.join("rejected"),
             generated: out.join("generated"),
@@ -138,11 +142,19 @@ impl Layout {
         }
     }
 
-    fn create(&self) -> anyhow::Result<()> {
+    fn create(&mut self) -> anyhow::Result<()> {
         for dir in [&self.inbox, &self.out, &self.voxels, &self.generated] {
             std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
         }
+        self.inbox_resolved = std::fs::canonicalize(&self.inbox)
+            .with_context(|| format!("{}", self.inbox.display()))?;
         Ok(())
+    }
+
+    /// `path` relative to the inbox (`/`-separated), whether it is written through the inbox as
+    /// given or as resolved; `None` when it lies elsewhere.
+    fn inbox_rel(&self, path: &Path) -> Option<String> {
+        scan::relative(&self.inbox, path).or_else(|| scan::relative(&self.inbox_resolved, path))
     }
 
     /// `path` relative to `out/` (`/`-separated), or the whole path when it lies elsewhere.

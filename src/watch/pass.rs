@@ -183,11 +183,8 @@ impl Daemon {
     }
 
     fn dep_print(&self, path: &Path, old: Option<&Entry>) -> Dep {
-        // Readers report dependencies with symlinks resolved, so the inbox is tried both as
-        // given and resolved; a key relative to it survives copying the whole folder.
-        let key = scan::relative(&self.layout.inbox, path)
-            .or_else(|| scan::relative(&std::fs::canonicalize(&self.layout.inbox).ok()?, path))
-            .unwrap_or_else(|| path.display().to_string());
+        // Relative to the inbox, so the key survives copying or moving the whole folder.
+        let key = self.layout.inbox_rel(path).unwrap_or_else(|| path.display().to_string());
         let stat = FileStat::of(path).ok().flatten();
         let recorded = old.and_then(|e| e.deps.iter().find(|d| d.path == key));
         let hash = match recorded {
