@@ -2,10 +2,11 @@
 //!
 //! An orthographic camera orbits the centre of the occupied voxels at a fixed elevation, with
 //! Z up on screen, framing the bounding sphere of the occupied voxels (one scale for every frame
-//! of a turntable, and the creature fills the picture). Each pixel's ray walks the grid cell by cell (3D DDA), jumping across empty
-//! space, to the first filled voxel, whose face is lit by a shadow-casting key light, a fill
-//! light and a sky/ground ambient that turn with the camera, and darkened by per-corner ambient
-//! occlusion. Pixels on contrasting edges get four more rays. Rows render in parallel.
+//! of a turntable, and the creature fills the picture). Each pixel's ray walks the grid cell by
+//! cell (3D DDA), jumping across empty space, to the first filled voxel, whose face is lit by a
+//! shadow-casting key light, a fill light and a sky/ground ambient that turn with the camera, and
+//! darkened by per-corner ambient occlusion. Pixels on contrasting edges get four more rays. Rows
+//! render in parallel.
 
 mod camera;
 mod frame;
