@@ -93,6 +93,32 @@ pub fn write_scene(grids: &[VoxelGrid], path: &Path, prefix: &str) -> Result<()>
 /// Reads a `.vox` file into one grid at its own scale: the voxels of every model, placed by the
 /// scene graph, keep their size when they fit in 256 per axis, and are fitted into 256³ otherwise.
 pub fn read_vox_grid(path: &Path, root: &Path) -> Result<VoxelGrid> {
+    let (voxels, lo, dims) = read_voxels(path, root)?;
+    if dims.iter().any(|&d| d > MAX_EDGE) {
+        let cfg = VoxelizeConfig { resolution: MAX_EDGE, ..VoxelizeConfig::default() };
+        return voxel::fit_voxels(&voxels, &cfg);
+    }
+    let mut grid = VoxelGrid::new(dims)?;
+    place(&voxels, lo, [0; 3], &mut grid);
+    Ok(grid)
+}
+
+/// Reads back a `.vox` that was voxelized at `cfg.resolution`: its voxels keep their size and
+/// are centred in the `resolution`³ grid, so training sees exactly what was written (fitting it
+/// again could resample it when a margin is set). A model too large for the grid is fitted.
+pub fn read_voxelized(path: &Path, root: &Path, cfg: &VoxelizeConfig) -> Result<VoxelGrid> {
+    let n = cfg.resolution;
+    let (voxels, lo, dims) = read_voxels(path, root)?;
+    if dims.iter().any(|&d| d > n) {
+        return voxel::fit_voxels(&voxels, cfg);
+    }
+    let mut grid = VoxelGrid::cube(n)?;
+    place(&voxels, lo, dims.map(|d| (n - d) / 2), &mut grid);
+    Ok(grid)
+}
+
+/// The voxels of the `.vox` file at `path`, their lowest corner and their extent per axis.
+fn read_voxels(path: &Path, root: &Path) -> Result<(Voxels, [i32; 3], [usize; 3])> {
     let voxels = match mesh::load(path, root)? {
         Loaded::Voxels(v) => v,
         Loaded::Mesh(_) => {
@@ -102,34 +128,15 @@ pub fn read_vox_grid(path: &Path, root: &Path) -> Result<VoxelGrid> {
     let (lo, hi) = voxel_bounds(&voxels)
         .ok_or_else(|| Error::Empty { path: path.to_path_buf(), what: "no voxels".into() })?;
     let dims = [0, 1, 2].map(|a| (hi[a] - lo[a] + 1) as usize);
-    if dims.iter().any(|&d| d > MAX_EDGE) {
-        let cfg = VoxelizeConfig { resolution: MAX_EDGE, ..VoxelizeConfig::default() };
-        return voxel::fit_voxels(&voxels, &cfg);
-    }
-    let mut grid = VoxelGrid::new(dims)?;
-    for (p, rgb) in &voxels.points {
-        let [x, y, z] = [0, 1, 2].map(|a| (p[a] - lo[a]) as usize);
-        grid.set(x, y, z, Some(*rgb));
-    }
-    Ok(grid)
+    Ok((voxels, lo, dims))
 }
 
-/// Reads back a `.vox` that was voxelized at `cfg.resolution`: its voxels keep their size and
-/// are centred in the `resolution`³ grid, so training sees exactly what was written (fitting it
-/// again could resample it when a margin is set). A model too large for the grid is fitted.
-pub fn read_voxelized(path: &Path, root: &Path, cfg: &VoxelizeConfig) -> Result<VoxelGrid> {
-    let n = cfg.resolution;
-    let own = read_vox_grid(path, root)?;
-    let dims = own.dims();
-    if dims.iter().any(|&d| d > n) {
-        return dataset::load_grid(path, root, cfg);
+/// Sets every voxel into `grid`, its corner `lo` moved to `offset`.
+fn place(voxels: &Voxels, lo: [i32; 3], offset: [usize; 3], grid: &mut VoxelGrid) {
+    for (p, rgb) in &voxels.points {
+        let [x, y, z] = [0, 1, 2].map(|a| (p[a] - lo[a]) as usize + offset[a]);
+        grid.set(x, y, z, Some(*rgb));
     }
-    let offset = dims.map(|d| (n - d) / 2);
-    let mut grid = VoxelGrid::cube(n)?;
-    for ([x, y, z], rgb) in own.voxels() {
-        grid.set(x + offset[0], y + offset[1], z + offset[2], Some(rgb));
-    }
-    Ok(grid)
 }
 
 /// Inclusive bounds of a voxel set, or `None` when it is empty.
