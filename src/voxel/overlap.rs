@@ -3,6 +3,8 @@
 //! ([`super::clip`]); the separating-axis test kept in `tests` is the reference it is checked
 //! against.
 
+use super::clip::cell_range;
+
 /// Why a triangle cannot be rasterized.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Reject {
@@ -15,9 +17,9 @@ pub(crate) enum Reject {
 /// Relative size below which a normal counts as zero: `|n| <= DEGENERATE * longest_edge²`.
 const DEGENERATE: f64 = 1e-7;
 
-/// The corners of `v` widened to `f64` and the length of its normal (twice its area); or why it
-/// cannot be rasterized.
-fn shape(v: [[f32; 3]; 3]) -> Result<Shape, Reject> {
+/// The length of the normal of `v` (twice its area, computed in `f64`); or why it cannot be
+/// rasterized.
+fn normal_length(v: [[f32; 3]; 3]) -> Result<f64, Reject> {
     if v.iter().flatten().any(|c| !c.is_finite()) {
         return Err(Reject::NonFinite);
     }
@@ -29,19 +31,7 @@ fn shape(v: [[f32; 3]; 3]) -> Result<Shape, Reject> {
     if len <= DEGENERATE * longest || len == 0.0 {
         return Err(Reject::Degenerate);
     }
-    Ok(Shape { v, len })
-}
-
-/// What [`shape`] computes.
-struct Shape {
-    v: [[f64; 3]; 3],
-    len: f64,
-}
-
-/// First and last cell of an `n`-grid a closed cell range `[i, i + 1]` meeting `[min, max]` can
-/// have: `i + 1 >= min` and `i <= max`. Out-of-grid spans keep first > last (`as` saturates).
-fn cell_range(min: f64, max: f64, n: usize) -> (i32, i32) {
-    ((min.ceil() - 1.0).max(0.0) as i32, max.floor().min(n as f64 - 1.0) as i32)
+    Ok(len)
 }
 
 /// A grid-space triangle that passed the checks: its corners, area and the cells its bounding
@@ -68,13 +58,13 @@ impl Placed {
 /// Checks the grid-space triangle `v` and finds the cells of an `n`-grid its bounding box
 /// touches: the cheap part of [`TriBox::new`].
 pub(crate) fn place(v: [[f32; 3]; 3], n: usize) -> Result<Placed, Reject> {
-    let s = shape(v)?;
-    let (lo, hi) = bounds(&s.v, n);
-    Ok(Placed { v, area: (0.5 * s.len) as f32, lo, hi })
+    let len = normal_length(v)?;
+    let (lo, hi) = bounds(&v, n);
+    Ok(Placed { v, area: (0.5 * len) as f32, lo, hi })
 }
 
 /// First and last cell per axis the corners `v` span.
-fn bounds(v: &[[f64; 3]; 3], n: usize) -> ([i32; 3], [i32; 3]) {
+fn bounds(v: &[[f32; 3]; 3], n: usize) -> ([i32; 3], [i32; 3]) {
     let range: [(i32, i32); 3] = std::array::from_fn(|a| {
         cell_range(v[0][a].min(v[1][a]).min(v[2][a]), v[0][a].max(v[1][a]).max(v[2][a]), n)
     });
@@ -173,7 +163,9 @@ pub(crate) mod tests {
     impl TriBox {
         /// Prepares the grid-space triangle `v` for a grid of edge `n`.
         pub(crate) fn new(v: [[f32; 3]; 3], n: usize) -> Result<Self, Reject> {
-            let Shape { v, len } = shape(v)?;
+            let len = normal_length(v)?;
+            let (lo, hi) = bounds(&v, n);
+            let v = v.map(|c| c.map(f64::from));
             let f = [sub(v[1], v[0]), sub(v[2], v[1]), sub(v[0], v[2])];
             let normal = cross(f[0], f[1]);
             let d = dot(normal, v[0]);
@@ -182,7 +174,6 @@ pub(crate) mod tests {
                 .fold(0, |best, a| if normal[a].abs() > normal[best].abs() { a } else { best });
             let min: [f64; 3] = std::array::from_fn(|a| v[0][a].min(v[1][a]).min(v[2][a]));
             let max: [f64; 3] = std::array::from_fn(|a| v[0][a].max(v[1][a]).max(v[2][a]));
-            let (lo, hi) = bounds(&v, n);
             Ok(TriBox {
                 v0: to_f32(v[0]),
                 e1: to_f32(sub(v[1], v[0])),
