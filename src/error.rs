@@ -32,7 +32,11 @@ pub enum Error {
         feature: String,
     },
     /// A path referenced from inside a file points outside the folder it may read from.
-    #[error("{}: referenced path {reference:?} leaves the folder {}", path.display(), root.display())]
+    #[error(
+        "{}: referenced path {reference:?} leaves the folder {}",
+        path.display(),
+        root.display()
+    )]
     PathEscape {
         /// The file holding the reference.
         path: PathBuf,
