@@ -69,11 +69,8 @@ fn parse_args() -> Result<Args, String> {
                 let v = it.next().ok_or("--runs needs a number")?;
                 args.runs = v.parse().map_err(|_| format!("bad --runs {v}"))?;
             }
-            _ if a.parse::<usize>().is_ok() && !args.mesh.as_os_str().is_empty() => {
-                args.resolutions.push(a.parse().unwrap_or_default());
-            }
             _ if args.mesh.as_os_str().is_empty() => args.mesh = PathBuf::from(a),
-            _ => return Err(format!("unexpected argument {a}")),
+            _ => args.resolutions.push(a.parse().map_err(|_| format!("unexpected argument {a}"))?),
         }
     }
     if args.mesh.as_os_str().is_empty() {
