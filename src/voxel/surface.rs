@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use super::clip::{for_each_piece, Piece};
+use super::clip::for_each_piece;
 use super::color::{to_srgb, TriShade};
 use super::fit::Fit;
 use super::overlap::{place, Placed, Reject};
@@ -23,6 +23,9 @@ const SLABS_PER_THREAD: usize = 4;
 /// Weight added to every overlap so a cell the surface only touches (zero area) still gets a
 /// colour.
 const TOUCH_WEIGHT: f32 = 1e-6;
+
+/// The corners of a whole triangle in its own barycentric coordinates.
+const WHOLE: [[f32; 2]; 3] = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]];
 
 /// Counts of triangles left out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -238,10 +241,7 @@ impl Slab {
             if let Some(cell) = placed.single_cell() {
                 let (weight, rgb) = match self.uniform {
                     Some(rgb) => (1.0, rgb),
-                    None => {
-                        let whole = Piece::triangle(placed.v);
-                        (placed.area, shade.mean(whole.corners(), 0.5, [1.0 / 3.0; 2]))
-                    }
+                    None => (placed.area, shade.mean(&WHOLE, 0.5, [1.0 / 3.0; 2])),
                 };
                 acc.add(local(cell), weight + TOUCH_WEIGHT, rgb);
                 continue;
