@@ -119,13 +119,14 @@ fn path_hash(path: &Path) -> u64 {
 /// Cache layout: magic, key (u64 LE), three u16 LE edges, then one byte of occupancy and three
 /// of sRGB per cell, x-fastest.
 fn encode_cache(grid: &VoxelGrid, key: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(22 + grid.cells().len() * 4);
+    let cells = grid.to_cells();
+    let mut out = Vec::with_capacity(22 + cells.len() * 4);
     out.extend_from_slice(CACHE_MAGIC);
     out.extend_from_slice(&key.to_le_bytes());
     for d in grid.dims() {
         out.extend_from_slice(&(d as u16).to_le_bytes());
     }
-    for cell in grid.cells() {
+    for cell in &cells {
         match cell {
             Some([r, g, b]) => out.extend_from_slice(&[1, *r, *g, *b]),
             None => out.extend_from_slice(&[0; 4]),
@@ -142,15 +143,16 @@ fn read_cache(file: &Path, key: u64) -> Option<VoxelGrid> {
         return None;
     }
     let edge = |i: usize| u16::from_le_bytes([header[16 + 2 * i], header[17 + 2 * i]]) as usize;
-    let mut grid = VoxelGrid::new([edge(0), edge(1), edge(2)]).ok()?;
+    let dims = [edge(0), edge(1), edge(2)];
     let body = &bytes[22..];
-    if body.len() != grid.cells().len() * 4 {
+    if body.len() != dims.iter().product::<usize>() * 4 {
         return None;
     }
-    for (cell, chunk) in grid.cells_mut().iter_mut().zip(body.chunks_exact(4)) {
-        *cell = (chunk[0] != 0).then_some([chunk[1], chunk[2], chunk[3]]);
-    }
-    Some(grid)
+    let cells: Vec<_> = body
+        .chunks_exact(4)
+        .map(|chunk| (chunk[0] != 0).then_some([chunk[1], chunk[2], chunk[3]]))
+        .collect();
+    VoxelGrid::from_cells(dims, &cells).ok()
 }
 
 #[cfg(test)]

@@ -98,9 +98,7 @@ pub fn read_vox_grid(path: &Path, root: &Path) -> Result<VoxelGrid> {
         let cfg = VoxelizeConfig { resolution: MAX_EDGE, ..VoxelizeConfig::default() };
         return voxel::fit_voxels(&voxels, &cfg);
     }
-    let mut grid = VoxelGrid::new(dims)?;
-    place(&voxels, lo, [0; 3], &mut grid);
-    Ok(grid)
+    place(&voxels, lo, [0; 3], dims)
 }
 
 /// Reads back a `.vox` that was voxelized at `cfg.resolution`: its voxels keep their size and
@@ -112,9 +110,7 @@ pub fn read_voxelized(path: &Path, root: &Path, cfg: &VoxelizeConfig) -> Result<
     if dims.iter().any(|&d| d > n) {
         return voxel::fit_voxels(&voxels, cfg);
     }
-    let mut grid = VoxelGrid::cube(n)?;
-    place(&voxels, lo, dims.map(|d| (n - d) / 2), &mut grid);
-    Ok(grid)
+    place(&voxels, lo, dims.map(|d| (n - d) / 2), [n; 3])
 }
 
 /// The voxels of the `.vox` file at `path`, their lowest corner and their extent per axis.
@@ -131,12 +127,15 @@ fn read_voxels(path: &Path, root: &Path) -> Result<(Voxels, [i32; 3], [usize; 3]
     Ok((voxels, lo, dims))
 }
 
-/// Sets every voxel into `grid`, its corner `lo` moved to `offset`.
-fn place(voxels: &Voxels, lo: [i32; 3], offset: [usize; 3], grid: &mut VoxelGrid) {
+/// A grid of size `dims` holding every voxel, its corner `lo` moved to `offset`; the caller
+/// makes sure they fit.
+fn place(voxels: &Voxels, lo: [i32; 3], offset: [usize; 3], dims: [usize; 3]) -> Result<VoxelGrid> {
+    let mut cells = vec![None; dims.iter().product()];
     for (p, rgb) in &voxels.points {
         let [x, y, z] = [0, 1, 2].map(|a| (p[a] - lo[a]) as usize + offset[a]);
-        grid.set(x, y, z, Some(*rgb));
+        cells[x + dims[0] * (y + dims[1] * z)] = Some(*rgb);
     }
+    VoxelGrid::from_cells(dims, &cells)
 }
 
 /// Inclusive bounds of a voxel set, or `None` when it is empty.

@@ -71,10 +71,11 @@ impl Quad {
 /// All exposed faces of `grid`, merged greedily per plane, direction and colour.
 pub fn quads(grid: &VoxelGrid) -> Vec<Quad> {
     let mut out = Vec::new();
+    let cells = grid.to_cells();
     for axis in 0..3 {
         for positive in [false, true] {
             for layer in 0..grid.dims()[axis] {
-                let mut mask = exposed_mask(grid, axis, positive, layer);
+                let mut mask = exposed_mask(&cells, grid.dims(), axis, positive, layer);
                 let plane = (layer + usize::from(positive)) as u32;
                 merge_mask(&mut mask, grid, axis, |min, max, color| {
                     out.push(Quad { axis, positive, plane, min, max, color });
@@ -86,17 +87,17 @@ pub fn quads(grid: &VoxelGrid) -> Vec<Quad> {
 }
 
 /// The colours of the faces of voxel layer `layer` (along `axis`) that look out in the given
-/// direction onto an empty cell, indexed `u + nu * v`.
+/// direction onto an empty cell, indexed `u + nu * v`; `cells` is the grid of size `dims`,
+/// x-fastest.
 fn exposed_mask(
-    grid: &VoxelGrid,
+    cells: &[Option<[u8; 3]>],
+    dims: [usize; 3],
     axis: usize,
     positive: bool,
     layer: usize,
 ) -> Vec<Option<[u8; 3]>> {
     let (ua, va) = ((axis + 1) % 3, (axis + 2) % 3);
-    let dims = grid.dims();
     let stride = [1, dims[0], dims[0] * dims[1]];
-    let cells = grid.cells();
     // The neighbour across the face, or `None` when the face lies on the grid border.
     let beyond = |i: usize| match positive {
         true => (layer + 1 < dims[axis]).then(|| i + stride[axis]),

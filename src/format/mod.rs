@@ -28,7 +28,7 @@ pub(crate) fn empty_error(path: &Path) -> Error {
 
 /// Fails with [`empty_error`] when `grid` holds no voxel.
 pub(crate) fn ensure_filled(grid: &VoxelGrid, path: &Path) -> Result<()> {
-    if grid.cells().iter().all(Option::is_none) {
+    if grid.is_empty() {
         return Err(empty_error(path));
     }
     Ok(())
@@ -36,7 +36,7 @@ pub(crate) fn ensure_filled(grid: &VoxelGrid, path: &Path) -> Result<()> {
 
 /// Fails with [`empty_error`] when no creature of a scene holds a voxel.
 pub(crate) fn ensure_scene_filled(creatures: &[(String, VoxelGrid)], path: &Path) -> Result<()> {
-    if creatures.iter().all(|(_, g)| g.cells().iter().all(Option::is_none)) {
+    if creatures.iter().all(|(_, g)| g.is_empty()) {
         return Err(empty_error(path));
     }
     Ok(())

@@ -218,10 +218,10 @@ mod tests {
     #[test]
     fn scene_files_are_byte_identical_across_runs() {
         let dir = tempfile::tempdir().unwrap();
-        let mut many = VoxelGrid::cube(20).unwrap();
-        for (i, c) in many.cells_mut().iter_mut().enumerate() {
-            *c = Some([(i * 7) as u8, (i / 20) as u8, (i / 400 * 12) as u8]);
-        }
+        let cells: Vec<_> = (0..8000)
+            .map(|i| Some([(i * 7) as u8, (i / 20) as u8, (i / 400 * 12) as u8]))
+            .collect();
+        let many = VoxelGrid::from_cells([20; 3], &cells).unwrap();
         let creatures = vec![("a".to_string(), many.clone()), ("b".to_string(), many)];
         let (p1, p2) = (dir.path().join("1.vox"), dir.path().join("2.vox"));
         write_vox_scene(&creatures, &p1).unwrap();

@@ -168,8 +168,12 @@ pub fn keep_main_parts(grid: &mut VoxelGrid) -> usize {
     let largest = sizes.iter().copied().max().unwrap_or(0);
     let threshold = MIN_PART_VOXELS.max((largest as f64 * MIN_PART_FRACTION).ceil() as usize);
     let keep: Vec<bool> = sizes.iter().map(|&s| s == largest || s >= threshold).collect();
+    if keep.iter().all(|&k| k) {
+        return 0;
+    }
+    let mut cells = grid.to_cells();
     let mut removed = 0;
-    for (cell, label) in grid.cells_mut().iter_mut().zip(&labels) {
+    for (cell, label) in cells.iter_mut().zip(&labels) {
         if let Some(l) = label {
             if !keep[*l] {
                 *cell = None;
@@ -177,13 +181,14 @@ pub fn keep_main_parts(grid: &mut VoxelGrid) -> usize {
             }
         }
     }
+    *grid = VoxelGrid::from_cells(grid.dims(), &cells).expect("same size as the grid");
     removed
 }
 
 /// Labels the 26-connected parts of a grid: a label per cell (`None` when empty) and each
 /// part's size.
 fn label_parts(grid: &VoxelGrid) -> (Vec<Option<usize>>, Vec<usize>) {
-    let mut labels = vec![None; grid.cells().len()];
+    let mut labels = vec![None; grid.dims().iter().product()];
     let mut sizes = Vec::new();
     let mut queue = VecDeque::new();
     for ([x, y, z], _) in grid.voxels() {

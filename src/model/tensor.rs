@@ -40,7 +40,7 @@ pub fn from_tensor(t: &Tensor) -> Result<VoxelGrid> {
         return Err(Error::invalid("tensor shape", format!("{size:?}, expected [4, X, Y, Z]")));
     }
     let dims = [size[1] as usize, size[2] as usize, size[3] as usize];
-    let mut grid = VoxelGrid::new(dims)?;
+    let mut cells = vec![None; dims.iter().product()];
     let t = t.to_device(tch::Device::Cpu).to_kind(Kind::Float).contiguous();
     let data = Vec::<f32>::try_from(t.view([-1])).map_err(Error::Torch)?;
     let plane = dims[0] * dims[1] * dims[2];
@@ -50,12 +50,13 @@ pub fn from_tensor(t: &Tensor) -> Result<VoxelGrid> {
                 let i = (x * dims[1] + y) * dims[2] + z;
                 if data[i] > 0.0 {
                     let channel = |c: usize| ((data[c * plane + i] + 1.0) * 127.5).round() as u8;
-                    grid.set(x, y, z, Some([channel(1), channel(2), channel(3)]));
+                    let cell = x + dims[0] * (y + dims[1] * z);
+                    cells[cell] = Some([channel(1), channel(2), channel(3)]);
                 }
             }
         }
     }
-    Ok(grid)
+    VoxelGrid::from_cells(dims, &cells)
 }
 
 #[cfg(test)]

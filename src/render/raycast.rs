@@ -45,7 +45,7 @@ pub(crate) struct Volume {
 impl Volume {
     /// Copies the occupancy of `grid`'s occupied box; `None` when the grid is empty.
     pub fn new(grid: &VoxelGrid) -> Option<Self> {
-        let (lo, hi) = occupied_box(grid)?;
+        let (lo, hi) = grid.bounds()?;
         let extent = [0, 1, 2].map(|a| (hi[a] - lo[a] + 1) as i64);
         let dims = extent.map(|e| e + 2);
         let offset = lo.map(|l| l as i64 - 1);
@@ -54,16 +54,9 @@ impl Volume {
 
         let sizes = dims.map(|d| d as usize);
         let mut filled = vec![false; sizes.iter().product()];
-        let nx = grid.dims()[0];
-        for z in lo[2]..=hi[2] {
-            for y in lo[1]..=hi[1] {
-                let row = &grid.cells()[grid.index(0, y, z)..][..nx];
-                let start = volume.index([1, (y - lo[1]) as i64 + 1, (z - lo[2]) as i64 + 1]);
-                let out = &mut filled[start..start + extent[0] as usize];
-                for (f, cell) in out.iter_mut().zip(&row[lo[0]..=hi[0]]) {
-                    *f = cell.is_some();
-                }
-            }
+        for ([x, y, z], _) in grid.voxels() {
+            let cell = [x, y, z];
+            filled[volume.index([0, 1, 2].map(|a| cell[a] as i64 - offset[a]))] = true;
         }
         let distance = skip_distances(&filled, sizes);
         volume.distance = distance;
@@ -244,20 +237,6 @@ impl Walk {
     }
 }
 
-/// The smallest box (inclusive) holding every filled cell of `grid`, found row by row.
-fn occupied_box(grid: &VoxelGrid) -> Option<([usize; 3], [usize; 3])> {
-    let [nx, ny, _] = grid.dims();
-    let (mut lo, mut hi) = ([usize::MAX; 3], [0; 3]);
-    for (r, row) in grid.cells().chunks_exact(nx).enumerate() {
-        let Some(first) = row.iter().position(Option::is_some) else { continue };
-        let last = row.iter().rposition(Option::is_some).unwrap_or(first);
-        let (y, z) = (r % ny, r / ny);
-        lo = [lo[0].min(first), lo[1].min(y), lo[2].min(z)];
-        hi = [hi[0].max(last), hi[1].max(y), hi[2].max(z)];
-    }
-    (lo[0] != usize::MAX).then_some((lo, hi))
-}
-
 /// `x` rounded down, as an integer (`f32::floor` is a library call on baseline x86-64).
 #[inline]
 fn floor(x: f32) -> i64 {
@@ -316,7 +295,7 @@ mod tests {
         for p in [[4, 0, 3], [1, 5, 2], [2, 2, 6]] {
             g.set(p[0], p[1], p[2], Some([1; 3]));
         }
-        assert_eq!(occupied_box(&g), g.bounds());
+        assert_eq!(g.bounds(), Some(([1, 0, 2], [4, 5, 6])));
         assert!(Volume::new(&VoxelGrid::cube(4).unwrap()).is_none());
     }
 

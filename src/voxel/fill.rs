@@ -15,6 +15,10 @@
 //! Everything works on bit rows along x (one bit per voxel, 64 to a word) in a grid padded by
 //! `CLOSE + 1` on every side, so the padding is always outside and the flood can start there.
 
+use rayon::prelude::*;
+
+use super::grid::last_mask;
+
 /// Closing radius in voxels.
 pub(crate) const CLOSE: usize = 1;
 
@@ -116,6 +120,26 @@ impl Solid {
         let (lo, hi) = (xs.iter().min().copied(), xs.iter().max().copied());
         let bounds = lo.zip(hi).map(|(lo, hi)| ([lo, y, z], [hi, y, z]));
         Solid { bits, interior: xs.len(), bounds }
+    }
+
+    /// The solid voxels as [`super::VoxelGrid`] occupancy: unpadded rows along x of
+    /// `ceil(n / 64)` words, row `y + n * z`.
+    pub(crate) fn occupancy(&self) -> Vec<u64> {
+        let m = self.bits.m;
+        let n = m - 2 * PAD;
+        let (wpr, mask) = (n.div_ceil(64), last_mask(n));
+        let mut out = vec![0u64; wpr * n * n];
+        out.par_chunks_mut(wpr * n).enumerate().for_each(|(z, slice)| {
+            for (y, dst) in slice.chunks_exact_mut(wpr).enumerate() {
+                let src = self.bits.row(y + PAD + m * (z + PAD));
+                for (i, word) in dst.iter_mut().enumerate() {
+                    let above = src.get(i + 1).map_or(0, |w| w << (64 - PAD));
+                    *word = src[i] >> PAD | above;
+                }
+                dst[wpr - 1] &= mask;
+            }
+        });
+        out
     }
 
     /// Calls `visit` with the x of every solid voxel in row `(y, z)`, in increasing order.

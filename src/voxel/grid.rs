@@ -1,4 +1,10 @@
 //! [`VoxelGrid`]: occupancy plus an sRGB colour per voxel, Z-up.
+//!
+//! The grid is stored compactly: one occupancy bit per cell, in rows along x, and the colours of
+//! the filled cells only, in index order, with the number of filled cells before each row. A
+//! 256³ grid of a solid creature takes about 14 MB instead of the 64 MiB of one colour slot per
+//! cell, and making one touches only that much memory. Reading a cell is a bit test plus, for its
+//! colour, a count of the filled cells before it in its row.
 
 use crate::error::{Error, Result};
 
@@ -7,39 +13,78 @@ pub const MAX_EDGE: usize = 256;
 
 /// A box of voxels: each cell is empty or holds an sRGB colour.
 ///
-/// Index `(x, y, z)` with `z` up; cells are stored x-fastest (`x + nx * (y + ny * z)`).
+/// Index `(x, y, z)` with `z` up; cells are ordered x-fastest (`x + nx * (y + ny * z)`), and
+/// [`VoxelGrid::voxels`] lists them in that order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VoxelGrid {
     dims: [usize; 3],
-    cells: Vec<Option<[u8; 3]>>,
+    /// Occupancy words per row (`ceil(nx / 64)`).
+    wpr: usize,
+    /// Occupancy, row `y + ny * z` after row; the bits past `nx` in a row's last word are zero.
+    bits: Vec<u64>,
+    /// Filled cells before each row, and the total at the end (one more entry than rows).
+    starts: Vec<u32>,
+    /// Colours of the filled cells, in index order.
+    colours: Vec<[u8; 3]>,
 }
 
 impl VoxelGrid {
     /// An empty grid of the given size. Each edge must be between 1 and [`MAX_EDGE`].
     pub fn new(dims: [usize; 3]) -> Result<Self> {
-        if dims.iter().any(|&d| d == 0 || d > MAX_EDGE) {
-            return Err(Error::invalid(
-                "grid size",
-                format!(
-                    "{}x{}x{} (each edge must be between 1 and {MAX_EDGE})",
-                    dims[0], dims[1], dims[2]
-                ),
-            ));
-        }
-        Ok(VoxelGrid { dims, cells: vec![None; dims[0] * dims[1] * dims[2]] })
+        check_dims(dims)?;
+        let (wpr, rows) = (dims[0].div_ceil(64), dims[1] * dims[2]);
+        Ok(VoxelGrid {
+            dims,
+            wpr,
+            bits: vec![0; wpr * rows],
+            starts: vec![0; rows + 1],
+            colours: Vec::new(),
+        })
     }
 
-    /// A grid of the given size from cells laid out x-fastest; fails when a size is out of range
-    /// or the cell count does not match. Lets a producer fill the cells in parallel first.
-    pub(crate) fn from_cells(dims: [usize; 3], cells: Vec<Option<[u8; 3]>>) -> Result<Self> {
+    /// A grid of the given size from one entry per cell, laid out x-fastest; fails when a size
+    /// is out of range or the cell count does not match.
+    pub fn from_cells(dims: [usize; 3], cells: &[Option<[u8; 3]>]) -> Result<Self> {
         let expected = dims.iter().product::<usize>();
-        if dims.iter().any(|&d| d == 0 || d > MAX_EDGE) || cells.len() != expected {
+        if check_dims(dims).is_err() || cells.len() != expected {
             return Err(Error::invalid(
                 "grid size",
                 format!("{}x{}x{} with {} cells", dims[0], dims[1], dims[2], cells.len()),
             ));
         }
-        Ok(VoxelGrid { dims, cells })
+        let mut grid = Self::new(dims)?;
+        let wpr = grid.wpr;
+        for (r, row) in cells.chunks_exact(dims[0]).enumerate() {
+            for (x, cell) in row.iter().enumerate() {
+                if let Some(rgb) = cell {
+                    grid.bits[r * wpr + x / 64] |= 1 << (x % 64);
+                    grid.colours.push(*rgb);
+                }
+            }
+            grid.starts[r + 1] = grid.colours.len() as u32;
+        }
+        Ok(grid)
+    }
+
+    /// A grid with the occupancy `bits` (rows of `ceil(nx / 64)` words, as stored) and every
+    /// colour black, for a producer to colour through [`VoxelGrid::colours_mut`].
+    pub(crate) fn from_occupancy(dims: [usize; 3], bits: Vec<u64>) -> Result<Self> {
+        let mut grid = Self::new(dims)?;
+        if bits.len() != grid.bits.len() {
+            return Err(Error::invalid("occupancy", format!("{} words", bits.len())));
+        }
+        let (wpr, mask) = (grid.wpr, last_mask(dims[0]));
+        let mut total = 0u32;
+        for (r, row) in bits.chunks_exact(wpr).enumerate() {
+            if row[wpr - 1] & !mask != 0 {
+                return Err(Error::invalid("occupancy", format!("bits past the end of row {r}")));
+            }
+            total += row.iter().map(|w| w.count_ones()).sum::<u32>();
+            grid.starts[r + 1] = total;
+        }
+        grid.bits = bits;
+        grid.colours = vec![[0; 3]; total as usize];
+        Ok(grid)
     }
 
     /// An empty cube grid of edge `n`.
@@ -52,7 +97,7 @@ impl VoxelGrid {
         self.dims
     }
 
-    /// Linear index of `(x, y, z)`; the caller keeps it in range.
+    /// Linear index of `(x, y, z)` in x-fastest order; the caller keeps it in range.
     #[inline]
     pub fn index(&self, x: usize, y: usize, z: usize) -> usize {
         x + self.dims[0] * (y + self.dims[1] * z)
@@ -72,65 +117,153 @@ impl VoxelGrid {
     /// The colour at `(x, y, z)`, or `None` when empty or outside the grid.
     #[inline]
     pub fn get(&self, x: usize, y: usize, z: usize) -> Option<[u8; 3]> {
-        if x < self.dims[0] && y < self.dims[1] && z < self.dims[2] {
-            self.cells[self.index(x, y, z)]
-        } else {
-            None
+        if x >= self.dims[0] || y >= self.dims[1] || z >= self.dims[2] {
+            return None;
         }
+        let row = y + self.dims[1] * z;
+        self.filled_at(row, x).then(|| self.colours[self.slot(row, x)])
     }
 
     /// True when `(x, y, z)` holds a voxel; signed so neighbours can be probed freely.
     #[inline]
     pub fn is_filled(&self, x: i64, y: i64, z: i64) -> bool {
-        self.contains(x, y, z)
-            && self.cells[self.index(x as usize, y as usize, z as usize)].is_some()
+        self.contains(x, y, z) && self.filled_at(y as usize + self.dims[1] * z as usize, x as usize)
     }
 
     /// Sets or clears `(x, y, z)`. Out-of-range coordinates are ignored.
-    #[inline]
+    ///
+    /// Changing a colour is cheap; filling or clearing a cell moves the colours after it, so
+    /// build large grids with [`VoxelGrid::from_cells`] instead.
     pub fn set(&mut self, x: usize, y: usize, z: usize, value: Option<[u8; 3]>) {
-        if x < self.dims[0] && y < self.dims[1] && z < self.dims[2] {
-            let i = self.index(x, y, z);
-            self.cells[i] = value;
+        if x >= self.dims[0] || y >= self.dims[1] || z >= self.dims[2] {
+            return;
         }
-    }
-
-    /// All cells, x-fastest.
-    pub fn cells(&self) -> &[Option<[u8; 3]>] {
-        &self.cells
-    }
-
-    /// All cells, x-fastest, mutable.
-    pub fn cells_mut(&mut self) -> &mut [Option<[u8; 3]>] {
-        &mut self.cells
+        let row = y + self.dims[1] * z;
+        let (word, bit) = (row * self.wpr + x / 64, 1u64 << (x % 64));
+        let slot = self.slot(row, x);
+        match (self.bits[word] & bit != 0, value) {
+            (true, Some(rgb)) => self.colours[slot] = rgb,
+            (false, None) => {}
+            (false, Some(rgb)) => {
+                self.bits[word] |= bit;
+                self.colours.insert(slot, rgb);
+                self.starts[row + 1..].iter_mut().for_each(|s| *s += 1);
+            }
+            (true, None) => {
+                self.bits[word] &= !bit;
+                self.colours.remove(slot);
+                self.starts[row + 1..].iter_mut().for_each(|s| *s -= 1);
+            }
+        }
     }
 
     /// Number of filled voxels.
     pub fn count(&self) -> usize {
-        self.cells.iter().filter(|c| c.is_some()).count()
+        self.colours.len()
     }
 
-    /// Iterates over filled voxels as `([x, y, z], colour)`.
+    /// True when no voxel is filled.
+    pub fn is_empty(&self) -> bool {
+        self.colours.is_empty()
+    }
+
+    /// Every cell, x-fastest: a dense copy for code that walks the whole box.
+    pub fn to_cells(&self) -> Vec<Option<[u8; 3]>> {
+        let mut cells = vec![None; self.dims.iter().product()];
+        for ([x, y, z], rgb) in self.voxels() {
+            cells[x + self.dims[0] * (y + self.dims[1] * z)] = Some(rgb);
+        }
+        cells
+    }
+
+    /// Iterates over filled voxels as `([x, y, z], colour)`, in index order.
     pub fn voxels(&self) -> impl Iterator<Item = ([usize; 3], [u8; 3])> + '_ {
-        let [nx, ny, _] = self.dims;
-        self.cells
-            .iter()
-            .enumerate()
-            .filter_map(move |(i, c)| c.map(|rgb| ([i % nx, (i / nx) % ny, i / (nx * ny)], rgb)))
+        let (ny, wpr) = (self.dims[1], self.wpr);
+        let cells = self.bits.iter().enumerate().flat_map(move |(w, &word)| {
+            let (row, base) = (w / wpr, (w % wpr) * 64);
+            Ones(word).map(move |b| [base + b, row % ny, row / ny])
+        });
+        cells.zip(self.colours.iter().copied())
     }
 
     /// Smallest box `(min, max)` (inclusive) holding every filled voxel, or `None` when empty.
     pub fn bounds(&self) -> Option<([usize; 3], [usize; 3])> {
-        let mut it = self.voxels();
-        let (first, _) = it.next()?;
-        let (mut lo, mut hi) = (first, first);
-        for (p, _) in it {
-            for a in 0..3 {
-                lo[a] = lo[a].min(p[a]);
-                hi[a] = hi[a].max(p[a]);
+        let (ny, wpr) = (self.dims[1], self.wpr);
+        let (mut lo, mut hi) = ([usize::MAX; 3], [0; 3]);
+        let mut any_x = vec![0u64; wpr];
+        for (r, row) in self.bits.chunks_exact(wpr).enumerate() {
+            if self.starts[r] == self.starts[r + 1] {
+                continue;
             }
+            let (y, z) = (r % ny, r / ny);
+            (lo[1], hi[1]) = (lo[1].min(y), hi[1].max(y));
+            (lo[2], hi[2]) = (lo[2].min(z), hi[2].max(z));
+            any_x.iter_mut().zip(row).for_each(|(acc, w)| *acc |= w);
         }
+        let first = any_x.iter().position(|&w| w != 0)?;
+        let last = any_x.iter().rposition(|&w| w != 0)?;
+        lo[0] = first * 64 + any_x[first].trailing_zeros() as usize;
+        hi[0] = last * 64 + 63 - any_x[last].leading_zeros() as usize;
         Some((lo, hi))
+    }
+
+    /// The colours of the filled cells in index order, to write, with the number of filled
+    /// cells before each row `y + ny * z` (one more entry than rows).
+    pub(crate) fn colours_mut(&mut self) -> (&[u32], &mut [[u8; 3]]) {
+        (&self.starts, &mut self.colours)
+    }
+
+    #[inline]
+    fn filled_at(&self, row: usize, x: usize) -> bool {
+        self.bits[row * self.wpr + x / 64] >> (x % 64) & 1 == 1
+    }
+
+    /// Where the colour of cell `x` of `row` is (or would be inserted) in `colours`.
+    #[inline]
+    fn slot(&self, row: usize, x: usize) -> usize {
+        let words = &self.bits[row * self.wpr..][..x / 64 + 1];
+        let (last, whole) = words.split_last().expect("a row has a word");
+        let before: u32 = whole.iter().map(|w| w.count_ones()).sum();
+        let below = last & ((1u64 << (x % 64)) - 1);
+        (self.starts[row] + before + below.count_ones()) as usize
+    }
+}
+
+/// Fails unless every edge is between 1 and [`MAX_EDGE`].
+fn check_dims(dims: [usize; 3]) -> Result<()> {
+    if dims.iter().any(|&d| d == 0 || d > MAX_EDGE) {
+        return Err(Error::invalid(
+            "grid size",
+            format!(
+                "{}x{}x{} (each edge must be between 1 and {MAX_EDGE})",
+                dims[0], dims[1], dims[2]
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The bits of a row's last word that lie inside a row of `nx` cells.
+pub(crate) fn last_mask(nx: usize) -> u64 {
+    match nx % 64 {
+        0 => u64::MAX,
+        r => (1u64 << r) - 1,
+    }
+}
+
+/// The positions of the set bits of a word, lowest first.
+struct Ones(u64);
+
+impl Iterator for Ones {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        (self.0 != 0).then(|| {
+            let b = self.0.trailing_zeros() as usize;
+            self.0 &= self.0 - 1;
+            b
+        })
     }
 }
 
@@ -151,11 +284,52 @@ mod tests {
     }
 
     #[test]
+    fn set_keeps_colours_in_order_across_words_and_rows() {
+        // 130 wide: three words a row. Set out of order, overwrite, clear; compare with a
+        // dense copy kept alongside.
+        let dims = [130, 3, 2];
+        let mut g = VoxelGrid::new(dims).unwrap();
+        let mut dense = vec![None; 130 * 6];
+        let mut state = 7u32;
+        for _ in 0..600 {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let i = (state >> 8) as usize % dense.len();
+            let value =
+                (!state.is_multiple_of(5)).then_some([(state >> 3) as u8, 1, (i % 256) as u8]);
+            let (x, y, z) = (i % 130, (i / 130) % 3, i / 390);
+            g.set(x, y, z, value);
+            dense[i] = value;
+        }
+        assert_eq!(g.to_cells(), dense);
+        assert_eq!(g, VoxelGrid::from_cells(dims, &dense).unwrap());
+        assert_eq!(g.count(), dense.iter().flatten().count());
+        for (i, cell) in dense.iter().enumerate() {
+            assert_eq!(g.get(i % 130, (i / 130) % 3, i / 390), *cell, "cell {i}");
+        }
+    }
+
+    #[test]
     fn from_cells_checks_the_count() {
-        let g = VoxelGrid::from_cells([2, 1, 1], vec![None, Some([1, 2, 3])]).unwrap();
+        let g = VoxelGrid::from_cells([2, 1, 1], &[None, Some([1, 2, 3])]).unwrap();
         assert_eq!(g.get(1, 0, 0), Some([1, 2, 3]));
-        assert!(VoxelGrid::from_cells([2, 2, 1], vec![None]).is_err());
-        assert!(VoxelGrid::from_cells([0, 1, 1], vec![]).is_err());
+        assert!(VoxelGrid::from_cells([2, 2, 1], &[None]).is_err());
+        assert!(VoxelGrid::from_cells([0, 1, 1], &[]).is_err());
+    }
+
+    #[test]
+    fn occupancy_sets_the_count_and_refuses_stray_bits() {
+        let mut bits = vec![0u64; 2 * 2];
+        bits[0] = 0b101;
+        bits[3] = 1 << 5;
+        let mut g = VoxelGrid::from_occupancy([70, 2, 1], bits.clone()).unwrap();
+        assert_eq!(g.count(), 3);
+        let (starts, colours) = g.colours_mut();
+        assert_eq!(starts, &[0, 2, 3]);
+        colours[2] = [7, 8, 9];
+        assert_eq!(g.get(69, 1, 0), Some([7, 8, 9]));
+        assert_eq!(g.get(2, 0, 0), Some([0, 0, 0]));
+        bits[1] = 1 << 6;
+        assert!(VoxelGrid::from_occupancy([70, 2, 1], bits).is_err());
     }
 
     #[test]

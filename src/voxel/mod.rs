@@ -6,7 +6,6 @@
 //! colour it from the nearest surface voxel (`spread`). [`fit_voxels`] resamples voxel models
 //! (`resample`).
 
-mod alloc;
 mod clip;
 mod color;
 mod config;
@@ -27,9 +26,6 @@ pub use config::VoxelizeConfig;
 pub use grid::{VoxelGrid, MAX_EDGE};
 pub use resample::fit_voxels;
 
-/// One grid cell: empty, or an sRGB colour.
-pub(crate) type Cell = Option<[u8; 3]>;
-
 /// Voxelizes `mesh` into a `cfg.resolution`-cube: fitted with one uniform scale and centred,
 /// every voxel a triangle touches on the surface, the inside filled unless `cfg.shell`.
 ///
@@ -44,23 +40,37 @@ pub fn voxelize(mesh: &Mesh, cfg: &VoxelizeConfig) -> Result<VoxelGrid> {
     let start = Instant::now();
     let (surface, _) = surface::rasterize(mesh, &fit, n)?;
     let surface_at = start.elapsed();
-    // The fill runs on one thread, so the cell buffer is made beside it.
-    let (solid, mut cells) = rayon::join(
-        || (!cfg.shell).then(|| fill::fill(&surface, n)),
-        || {
-            let mut cells = alloc::empty_cells(n * n * n);
-            for &(i, rgb) in &surface {
-                cells[i as usize] = Some(rgb);
-            }
-            cells
-        },
-    );
-    let fill_at = start.elapsed();
-    if let Some(solid) = solid {
-        spread::spread(&mut cells, n, &solid, &surface);
-        let interior = solid.interior;
-        tracing::debug!(n, interior, ?surface_at, ?fill_at, "filled");
+    if cfg.shell {
+        let grid = surface_grid(n, &surface)?;
+        tracing::debug!(n, total = ?start.elapsed(), "voxelized mesh");
+        return Ok(grid);
     }
-    tracing::debug!(n, total = ?start.elapsed(), "voxelized mesh");
-    VoxelGrid::from_cells([n; 3], cells)
+    let solid = fill::fill(&surface, n);
+    let fill_at = start.elapsed();
+    let grid = if solid.interior == 0 {
+        surface_grid(n, &surface)?
+    } else {
+        let mut grid = VoxelGrid::from_occupancy([n; 3], solid.occupancy())?;
+        spread::spread(&mut grid, &solid, &surface);
+        grid
+    };
+    let interior = solid.interior;
+    tracing::debug!(n, interior, ?surface_at, ?fill_at, total = ?start.elapsed(), "voxelized mesh");
+    Ok(grid)
+}
+
+/// The grid holding just the `surface` cells of an `n`-cube, with their colours.
+fn surface_grid(n: usize, surface: &surface::Surface) -> Result<VoxelGrid> {
+    let wpr = n.div_ceil(64);
+    let mut bits = vec![0u64; wpr * n * n];
+    for &(i, _) in surface {
+        let (x, row) = (i as usize % n, i as usize / n);
+        bits[row * wpr + x / 64] |= 1 << (x % 64);
+    }
+    let mut grid = VoxelGrid::from_occupancy([n; 3], bits)?;
+    // The surface lists its cells by increasing index, the order colours are stored in.
+    for (slot, (_, rgb)) in grid.colours_mut().1.iter_mut().zip(surface) {
+        *slot = *rgb;
+    }
+    Ok(grid)
 }

@@ -40,8 +40,8 @@ pub fn fit_voxels(voxels: &Voxels, cfg: &VoxelizeConfig) -> Result<VoxelGrid> {
         if fit.scale() >= 1.0 { upsample(voxels, &fit, n) } else { downsample(voxels, &fit, n) };
     tracing::debug!(voxels = voxels.points.len(), scale = fit.scale(), "resampled voxels");
     // Kept cells have distance byte 0; EMPTY and PARTIAL words do not.
-    let cells = words.par_iter().map(|&w| (w >> 24 == 0).then(|| unpack(w))).collect();
-    VoxelGrid::from_cells([n; 3], cells)
+    let cells: Vec<_> = words.par_iter().map(|&w| (w >> 24 == 0).then(|| unpack(w))).collect();
+    VoxelGrid::from_cells([n; 3], &cells)
 }
 
 /// Inclusive bounds of the voxel positions.

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use super::color::{unpack, EMPTY};
 use super::fill::Solid;
 use super::surface::Surface;
-use super::Cell;
+use super::VoxelGrid;
 
 /// One voxel of distance in a packed word.
 const STEP: u32 = 1 << 24;
@@ -24,16 +24,23 @@ const STEP: u32 = 1 << 24;
 /// The colour bits of a packed word.
 const RGB: u32 = 0x00FF_FFFF;
 
-/// Colours the interior of `solid` in `cells` (an `n`-cube holding the `surface` colours) from
-/// the nearest surface voxel.
-pub(crate) fn spread(cells: &mut [Cell], n: usize, solid: &Solid, surface: &Surface) {
+/// Colours every voxel of `grid` (an `n`-cube whose occupancy is `solid`) from the nearest
+/// `surface` voxel; a surface voxel is its own nearest, so it keeps its colour.
+pub(crate) fn spread(grid: &mut VoxelGrid, solid: &Solid, surface: &Surface) {
     let Some((lo, hi)) = solid.bounds else { return };
-    if solid.interior == 0 {
-        return;
-    }
+    let n = grid.dims()[0];
     let columns = Columns::new(surface, n);
-    let slice = n * n;
-    cells[lo[2] * slice..(hi[2] + 1) * slice].par_chunks_mut(slice).enumerate().for_each_init(
+    let (starts, colours) = grid.colours_mut();
+    // The colours of each z-slice are one run of the list, from its first row's start.
+    let slice_start = |z: usize| starts[z * n] as usize;
+    let mut rest = &mut colours[slice_start(lo[2])..];
+    let mut slices = Vec::with_capacity(hi[2] + 1 - lo[2]);
+    for z in lo[2]..=hi[2] {
+        let (slice, after) = rest.split_at_mut(slice_start(z + 1) - slice_start(z));
+        slices.push(slice);
+        rest = after;
+    }
+    slices.into_par_iter().enumerate().for_each_init(
         || SliceWork::new(n),
         |work, (dz, out)| {
             let z = lo[2] + dz;
@@ -128,19 +135,16 @@ impl SliceWork {
         }
     }
 
-    /// Gives each empty cell of slice `out` at a gathered voxel its colour, and puts [`EMPTY`]
-    /// back there so the buffer serves the next slice.
-    fn take(&mut self, out: &mut [Cell]) {
+    /// Writes the colour of every gathered voxel, in index order, to `out` (the slice's run of
+    /// colours), and puts [`EMPTY`] back in the buffer so it serves the next slice.
+    fn take(&mut self, out: &mut [[u8; 3]]) {
         let n = self.n;
+        debug_assert_eq!(self.xs.len(), out.len(), "gathered voxels and colour slots differ");
+        let mut slots = out.iter_mut();
         for r in 0..self.starts.len() - 1 {
             let y = self.y0 + r;
-            for &x in &self.xs[self.starts[r]..self.starts[r + 1]] {
-                let i = x as usize + n * y;
-                let word = std::mem::replace(&mut self.buf[i], EMPTY);
-                let cell = &mut out[i];
-                if cell.is_none() {
-                    *cell = Some(unpack(word));
-                }
+            for (&x, slot) in self.xs[self.starts[r]..self.starts[r + 1]].iter().zip(&mut slots) {
+                *slot = unpack(std::mem::replace(&mut self.buf[x as usize + n * y], EMPTY));
             }
         }
     }
@@ -179,15 +183,12 @@ impl Columns {
     #[inline]
     fn nearest(&self, column: usize, z: u32) -> u32 {
         let list = &self.items[self.starts[column] as usize..self.starts[column + 1] as usize];
-        let mut best = EMPTY;
-        for &item in list {
-            let at = item >> 24;
-            best = best.min(at.abs_diff(z) << 24 | item & RGB);
-            if at > z {
-                break;
-            }
-        }
-        best
+        // Heights are distinct within a column, so the nearest is the last one at or below `z`
+        // or the first one above it.
+        let above = list.partition_point(|&item| item >> 24 <= z);
+        let word = |item: u32| (item >> 24).abs_diff(z) << 24 | item & RGB;
+        let below = above.checked_sub(1).map_or(EMPTY, |i| word(list[i]));
+        below.min(list.get(above).map_or(EMPTY, |&item| word(item)))
     }
 }
 
@@ -222,11 +223,8 @@ mod tests {
             .collect();
         seeds.sort();
         seeds.dedup_by_key(|s| s.0);
-        let mut cells = vec![None; n * n * n];
-        for &(i, c) in &seeds {
-            cells[i as usize] = Some(c);
-        }
         let solid = Solid::full(n);
+        let mut expected = Vec::new();
         let columns = Columns::new(&seeds, n);
         let mut work = SliceWork::new(n);
         for z in 0..n {
@@ -240,13 +238,20 @@ mod tests {
                     assert!(colours.contains(&unpack(word)), "colour at {x},{y},{z}");
                 }
             }
-            let mut slice = vec![None; n * n];
+            let mut slice = vec![[0; 3]; n * n];
             work.take(&mut slice);
             assert!(work.buf.iter().all(|&w| w == EMPTY));
-            assert!(slice.iter().all(|c| c.is_some()));
+            expected.extend(slice);
         }
-        spread(&mut cells, n, &solid, &seeds);
-        assert!(cells.iter().all(|c| c.is_some()));
+        // The whole pass gives the same colours, and the seeds keep their own.
+        let mut grid = VoxelGrid::from_occupancy([n; 3], solid.occupancy()).unwrap();
+        spread(&mut grid, &solid, &seeds);
+        let got: Vec<[u8; 3]> = grid.voxels().map(|(_, c)| c).collect();
+        assert_eq!(got, expected);
+        for &(i, c) in &seeds {
+            let i = i as usize;
+            assert_eq!(grid.get(i % n, (i / n) % n, i / (n * n)), Some(c));
+        }
     }
 
     #[test]
@@ -259,11 +264,9 @@ mod tests {
         let (left, right) = ([9, 9, 9], [1, 1, 1]);
         let seeds: Surface = vec![(row(0), left), (row(4), right)];
         let solid = Solid::from_row(n, 3, 3, &[0, 1, 2, 4, 5, 6]);
-        let mut cells = vec![None; n * n * n];
-        cells[row(0) as usize] = Some(left);
-        cells[row(4) as usize] = Some(right);
-        spread(&mut cells, n, &solid, &seeds);
-        let got: Vec<Cell> = (0..n).map(|x| cells[row(x) as usize]).collect();
+        let mut grid = VoxelGrid::from_occupancy([n; 3], solid.occupancy()).unwrap();
+        spread(&mut grid, &solid, &seeds);
+        let got: Vec<Option<[u8; 3]>> = (0..n).map(|x| grid.get(x, 3, 3)).collect();
         let (l, r) = (Some(left), Some(right));
         assert_eq!(got, vec![l, l, l, None, r, r, r]);
     }
