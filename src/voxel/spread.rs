@@ -3,9 +3,10 @@
 //! the surface would spread colours.
 //!
 //! The city-block distance separates by axis. Along z it is read straight from the surface
-//! voxels of each (x, y) column, kept as short sorted lists; then each z-slice, on its own and in
-//! parallel with the others, gets a forward and a backward min-plus sweep along y and along x
-//! through its solid voxels only (empty voxels are barriers), in a small buffer. For convex
+//! voxels of each (x, y) column, kept as short sorted lists that a run of slices walks upward
+//! with one cursor per column; then each z-slice gets a forward and a backward min-plus sweep
+//! along y and along x through its solid voxels only (empty voxels are barriers), in a small
+//! buffer. Runs of consecutive slices are worked on in parallel. For convex
 //! parts this is the exact nearest surface voxel; around concave corners it may pick one a
 //! little farther, as a flood confined to the solid does. A buffer word packs
 //! `distance << 24 | sRGB`, so one unsigned `min` picks the nearer colour (ties go to the
@@ -40,16 +41,26 @@ pub(crate) fn spread(grid: &mut VoxelGrid, solid: &Solid, surface: &Surface) {
         slices.push(slice);
         rest = after;
     }
-    slices.into_par_iter().enumerate().for_each_init(
+    let run = slices.len().div_ceil(rayon::current_num_threads() * RUNS_PER_THREAD);
+    slices.par_chunks_mut(run).enumerate().for_each_init(
         || SliceWork::new(n),
-        |work, (dz, out)| {
-            let z = lo[2] + dz;
-            work.gather(solid, z, lo, hi);
-            work.nearest(&columns, z);
-            work.take(out);
+        |work, (k, outs)| {
+            work.cursors.fill(UNSET);
+            for (dz, out) in outs.iter_mut().enumerate() {
+                let z = lo[2] + k * run + dz;
+                work.gather(solid, z, lo, hi);
+                work.nearest(&columns, z);
+                work.take(out);
+            }
         },
     );
 }
+
+/// Runs of consecutive z-slices per worker thread, for load balance.
+const RUNS_PER_THREAD: usize = 4;
+
+/// A column cursor not yet placed in this run of slices.
+const UNSET: u32 = u32::MAX;
 
 /// One thread's buffers for a z-slice: the solid voxels of each row and the packed words.
 struct SliceWork {
@@ -62,11 +73,22 @@ struct SliceWork {
     starts: Vec<usize>,
     /// Packed words of the slice, [`EMPTY`] everywhere but at solid voxels.
     buf: Vec<u32>,
+    /// Per column `x + n * y`: where in [`Columns::items`] the first surface voxel above the
+    /// last slice looked at lies, or [`UNSET`].
+    cursors: Vec<u32>,
 }
 
 impl SliceWork {
     fn new(n: usize) -> Self {
-        SliceWork { n, y0: 0, xs: vec![], starts: vec![], buf: vec![EMPTY; n * n] }
+        let cells = n * n;
+        SliceWork {
+            n,
+            y0: 0,
+            xs: vec![],
+            starts: vec![],
+            buf: vec![EMPTY; cells],
+            cursors: vec![UNSET; cells],
+        }
     }
 
     /// Lists the solid voxels of slice `z` in rows `lo[1]..=hi[1]`.
@@ -81,13 +103,16 @@ impl SliceWork {
         }
     }
 
-    /// Fills the buffer: nearest along z per column, then sweeps along y and x.
+    /// Fills the buffer: nearest along z per column, then sweeps along y and x. Slices of one
+    /// run come in increasing z.
     fn nearest(&mut self, columns: &Columns, z: usize) {
         let n = self.n;
         for r in 0..self.starts.len() - 1 {
             let y = self.y0 + r;
             for &x in &self.xs[self.starts[r]..self.starts[r + 1]] {
-                self.buf[x as usize + n * y] = columns.nearest(x as usize + n * y, z as u32);
+                let column = x as usize + n * y;
+                let cursor = &mut self.cursors[column];
+                self.buf[column] = columns.nearest(column, z as u32, cursor);
             }
         }
         self.sweep_y();
@@ -120,17 +145,30 @@ impl SliceWork {
         for r in 0..self.starts.len() - 1 {
             let row = &mut self.buf[(self.y0 + r) * n..][..n];
             let xs = &self.xs[self.starts[r]..self.starts[r + 1]];
-            for pair in xs.windows(2) {
-                let (a, b) = (pair[0] as usize, pair[1] as usize);
-                if b == a + 1 {
-                    row[b] = row[b].min(row[a].saturating_add(STEP));
-                }
+            // The running word stays in a register; a gap in the run starts it afresh.
+            let (mut carried, mut last) = (EMPTY, usize::MAX);
+            for &x in xs {
+                let x = x as usize;
+                let own = row[x];
+                carried = if x == last.wrapping_add(1) {
+                    own.min(carried.saturating_add(STEP))
+                } else {
+                    own
+                };
+                row[x] = carried;
+                last = x;
             }
-            for pair in xs.windows(2).rev() {
-                let (a, b) = (pair[0] as usize, pair[1] as usize);
-                if b == a + 1 {
-                    row[a] = row[a].min(row[b].saturating_add(STEP));
-                }
+            let (mut carried, mut last) = (EMPTY, usize::MAX);
+            for &x in xs.iter().rev() {
+                let x = x as usize;
+                let own = row[x];
+                carried = if x.wrapping_add(1) == last {
+                    own.min(carried.saturating_add(STEP))
+                } else {
+                    own
+                };
+                row[x] = carried;
+                last = x;
             }
         }
     }
@@ -180,15 +218,25 @@ impl Columns {
 
     /// The packed word (`|dz| << 24 | sRGB`) of the surface voxel in `column` nearest to height
     /// `z`, or [`EMPTY`] for a column with none.
+    ///
+    /// `cursor` is where the first voxel above the previous height asked for lies ([`UNSET`] at
+    /// first); heights asked for in one column must not decrease.
     #[inline]
-    fn nearest(&self, column: usize, z: u32) -> u32 {
-        let list = &self.items[self.starts[column] as usize..self.starts[column + 1] as usize];
+    fn nearest(&self, column: usize, z: u32, cursor: &mut u32) -> u32 {
+        let (start, end) = (self.starts[column] as usize, self.starts[column + 1] as usize);
+        let mut above = match *cursor {
+            UNSET => start + self.items[start..end].partition_point(|&item| item >> 24 <= z),
+            at => at as usize,
+        };
         // Heights are distinct within a column, so the nearest is the last one at or below `z`
         // or the first one above it.
-        let above = list.partition_point(|&item| item >> 24 <= z);
+        while above < end && self.items[above] >> 24 <= z {
+            above += 1;
+        }
+        *cursor = above as u32;
         let word = |item: u32| (item >> 24).abs_diff(z) << 24 | item & RGB;
-        let below = above.checked_sub(1).map_or(EMPTY, |i| word(list[i]));
-        below.min(list.get(above).map_or(EMPTY, |&item| word(item)))
+        let below = if above > start { word(self.items[above - 1]) } else { EMPTY };
+        below.min(if above < end { word(self.items[above]) } else { EMPTY })
     }
 }
 
@@ -277,8 +325,15 @@ mod tests {
         let at = |z: u32| z * 16 + 5;
         let surface: Surface = vec![(at(0), [1, 1, 1]), (at(2), [2, 2, 2]), (at(3), [3, 3, 3])];
         let columns = Columns::new(&surface, n);
-        assert_eq!(columns.nearest(5, 1), 1 << 24 | 0x010101);
-        assert_eq!(columns.nearest(5, 3), 0x030303);
-        assert_eq!(columns.nearest(6, 1), EMPTY);
+        let fresh = |column: usize, z: u32| columns.nearest(column, z, &mut UNSET.clone());
+        assert_eq!(fresh(5, 1), 1 << 24 | 0x010101);
+        assert_eq!(fresh(5, 3), 0x030303);
+        assert_eq!(fresh(6, 1), EMPTY);
+        // A cursor walked upward agrees with fresh look-ups, skipped heights included.
+        let mut cursor = UNSET;
+        for z in [0, 1, 3, 3] {
+            assert_eq!(columns.nearest(5, z, &mut cursor), fresh(5, z), "height {z}");
+        }
+        assert_eq!(cursor, 3);
     }
 }
