@@ -66,12 +66,12 @@ impl Bits {
     /// Flips every bit inside the cube.
     fn invert(&mut self) {
         let (mask, wpr) = (self.last_mask(), self.wpr);
-        for row in self.data.chunks_mut(wpr) {
-            for w in row.iter_mut() {
-                *w = !*w;
+        self.data.par_chunks_mut(wpr * self.m).for_each(|slice| {
+            for row in slice.chunks_mut(wpr) {
+                row.iter_mut().for_each(|w| *w = !*w);
+                row[wpr - 1] &= mask;
             }
-            row[wpr - 1] &= mask;
-        }
+        });
     }
 
     fn count(&self) -> usize {
@@ -187,12 +187,14 @@ fn surface_bits(surface: &[(u32, [u8; 3])], n: usize) -> Bits {
 /// one-axis passes; `scratch` is a buffer of the same size.
 fn dilate(bits: &mut Bits, scratch: &mut Bits, k: usize) {
     let (wpr, mask) = (bits.wpr, bits.last_mask());
-    for row in bits.data.chunks_mut(wpr) {
-        for _ in 0..k {
-            spread_row(row);
+    bits.data.par_chunks_mut(wpr * bits.m).for_each(|slice| {
+        for row in slice.chunks_mut(wpr) {
+            for _ in 0..k {
+                spread_row(row);
+            }
+            row[wpr - 1] &= mask;
         }
-        row[wpr - 1] &= mask;
-    }
+    });
     or_shifted(bits, scratch, k, 1);
     or_shifted(scratch, bits, k, bits.m);
 }
@@ -201,19 +203,21 @@ fn dilate(bits: &mut Bits, scratch: &mut Bits, k: usize) {
 /// `stride` apart) within one line of `m` rows: `stride` 1 grows along y, `stride` m along z.
 fn or_shifted(src: &Bits, dst: &mut Bits, k: usize, stride: usize) {
     let (m, wpr) = (src.m, src.wpr);
-    dst.data.copy_from_slice(&src.data);
-    for r in 0..m * m {
-        let pos = (r / stride) % m;
-        for p in pos.saturating_sub(k)..=(pos + k).min(m - 1) {
-            if p == pos {
-                continue;
-            }
-            let other = r - pos * stride + p * stride;
-            for i in 0..wpr {
-                dst.data[r * wpr + i] |= src.data[other * wpr + i];
+    // One z-slice of rows per task.
+    dst.data.par_chunks_mut(wpr * m).enumerate().for_each(|(z, slice)| {
+        slice.copy_from_slice(&src.data[z * m * wpr..][..m * wpr]);
+        for (dy, row) in slice.chunks_mut(wpr).enumerate() {
+            let r = dy + m * z;
+            let pos = (r / stride) % m;
+            for p in pos.saturating_sub(k)..=(pos + k).min(m - 1) {
+                if p == pos {
+                    continue;
+                }
+                let other = &src.data[(r - pos * stride + p * stride) * wpr..][..wpr];
+                row.iter_mut().zip(other).for_each(|(d, s)| *d |= s);
             }
         }
-    }
+    });
 }
 
 /// Sets each bit's neighbours along the row (one voxel left and right), across words.
