@@ -124,15 +124,21 @@ struct Bins {
 impl Bins {
     fn new(placed: &[Result<Prepared, Reject>], height: usize, slabs: usize) -> Self {
         let last = slabs as i32 - 1;
-        let range = |p: &Result<Prepared, Reject>| match p {
-            Ok(Prepared { placed: Placed { lo, hi, .. }, .. }) if lo[2] <= hi[2] => {
-                (lo[2] / height as i32).clamp(0, last)..(hi[2] / height as i32).clamp(0, last) + 1
-            }
-            _ => 0..0,
-        };
+        // The slabs each triangle reaches, worked out in parallel from the large records once.
+        let spans: Vec<(u16, u16)> = placed
+            .par_iter()
+            .map(|p| match p {
+                Ok(Prepared { placed: Placed { lo, hi, .. }, .. }) if lo[2] <= hi[2] => (
+                    (lo[2] / height as i32).clamp(0, last) as u16,
+                    (hi[2] / height as i32).clamp(0, last) as u16 + 1,
+                ),
+                _ => (0, 0),
+            })
+            .collect();
+        let range = |&(a, b): &(u16, u16)| a..b;
         let mut starts = vec![0usize; slabs + 1];
-        for p in placed {
-            for slab in range(p) {
+        for span in &spans {
+            for slab in range(span) {
                 starts[slab as usize + 1] += 1;
             }
         }
@@ -141,8 +147,8 @@ impl Bins {
         }
         let mut fill = starts.clone();
         let mut items = vec![0u32; starts[slabs]];
-        for (i, p) in placed.iter().enumerate() {
-            for slab in range(p) {
+        for (i, span) in spans.iter().enumerate() {
+            for slab in range(span) {
                 items[fill[slab as usize]] = i as u32;
                 fill[slab as usize] += 1;
             }
