@@ -17,7 +17,7 @@
 
 use rayon::prelude::*;
 
-use super::grid::last_mask;
+use super::grid::{bit_bounds, last_mask};
 
 /// Closing radius in voxels.
 pub(crate) const CLOSE: usize = 1;
@@ -57,10 +57,7 @@ impl Bits {
 
     /// Bits of the last word of each row that lie inside the cube.
     fn last_mask(&self) -> u64 {
-        match self.m % 64 {
-            0 => u64::MAX,
-            r => (1u64 << r) - 1,
-        }
+        last_mask(self.m)
     }
 
     /// Flips every bit inside the cube.
@@ -169,7 +166,7 @@ pub(crate) fn fill(surface: &[(u32, [u8; 3])], n: usize) -> Solid {
     let solid = outside;
     // The padding layers are outside by construction, so bits only lie inside the grid.
     let unpad = |c: [usize; 3]| c.map(|v| v.saturating_sub(PAD));
-    let bounds = bounds(&solid).map(|(lo, hi)| (unpad(lo), unpad(hi)));
+    let bounds = bit_bounds(&solid.data, solid.wpr, solid.m).map(|(lo, hi)| (unpad(lo), unpad(hi)));
     Solid { interior: solid.count().saturating_sub(shell), bits: solid, bounds }
 }
 
@@ -296,33 +293,6 @@ fn fill_runs(seeds: &[u64], free: &[u64], out: &mut [u64]) {
     }
 }
 
-/// Inclusive bounds of the set bits.
-fn bounds(bits: &Bits) -> Option<([usize; 3], [usize; 3])> {
-    let m = bits.m;
-    let mut lo = [usize::MAX; 3];
-    let mut hi = [0usize; 3];
-    let mut any_x = vec![0u64; bits.wpr];
-    for r in 0..m * m {
-        let row = bits.row(r);
-        if row.iter().all(|&w| w == 0) {
-            continue;
-        }
-        let (y, z) = (r % m, r / m);
-        lo[1] = lo[1].min(y);
-        hi[1] = hi[1].max(y);
-        lo[2] = lo[2].min(z);
-        hi[2] = hi[2].max(z);
-        for (acc, w) in any_x.iter_mut().zip(row) {
-            *acc |= w;
-        }
-    }
-    let first = any_x.iter().position(|&w| w != 0)?;
-    let last = any_x.iter().rposition(|&w| w != 0)?;
-    lo[0] = first * 64 + any_x[first].trailing_zeros() as usize;
-    hi[0] = last * 64 + 63 - any_x[last].leading_zeros() as usize;
-    Some((lo, hi))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,7 +353,7 @@ mod tests {
         dilate(&mut d, &mut Bits::new(70), 2);
         assert_eq!(d.count(), 125);
         assert!(d.get(62, 3, 3) && d.get(66, 7, 7) && !d.get(67, 5, 5) && !d.get(61, 5, 5));
-        assert_eq!(bounds(&d), Some(([62, 3, 3], [66, 7, 7])));
+        assert_eq!(bit_bounds(&d.data, d.wpr, d.m), Some(([62, 3, 3], [66, 7, 7])));
     }
 
     #[test]

@@ -188,23 +188,7 @@ impl VoxelGrid {
 
     /// Smallest box `(min, max)` (inclusive) holding every filled voxel, or `None` when empty.
     pub fn bounds(&self) -> Option<([usize; 3], [usize; 3])> {
-        let (ny, wpr) = (self.dims[1], self.wpr);
-        let (mut lo, mut hi) = ([usize::MAX; 3], [0; 3]);
-        let mut any_x = vec![0u64; wpr];
-        for (r, row) in self.bits.chunks_exact(wpr).enumerate() {
-            if self.starts[r] == self.starts[r + 1] {
-                continue;
-            }
-            let (y, z) = (r % ny, r / ny);
-            (lo[1], hi[1]) = (lo[1].min(y), hi[1].max(y));
-            (lo[2], hi[2]) = (lo[2].min(z), hi[2].max(z));
-            any_x.iter_mut().zip(row).for_each(|(acc, w)| *acc |= w);
-        }
-        let first = any_x.iter().position(|&w| w != 0)?;
-        let last = any_x.iter().rposition(|&w| w != 0)?;
-        lo[0] = first * 64 + any_x[first].trailing_zeros() as usize;
-        hi[0] = last * 64 + 63 - any_x[last].leading_zeros() as usize;
-        Some((lo, hi))
+        bit_bounds(&self.bits, self.wpr, self.dims[1])
     }
 
     /// The colours of the filled cells in index order, to write, with the number of filled
@@ -241,6 +225,27 @@ fn check_dims(dims: [usize; 3]) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Inclusive bounds `(min, max)` of the set bits in `bits`, rows along x of `wpr` words each,
+/// row `y + ny * z`; `None` when no bit is set.
+pub(crate) fn bit_bounds(bits: &[u64], wpr: usize, ny: usize) -> Option<([usize; 3], [usize; 3])> {
+    let (mut lo, mut hi) = ([usize::MAX; 3], [0; 3]);
+    let mut any_x = vec![0u64; wpr];
+    for (r, row) in bits.chunks_exact(wpr).enumerate() {
+        if row.iter().all(|&w| w == 0) {
+            continue;
+        }
+        let (y, z) = (r % ny, r / ny);
+        (lo[1], hi[1]) = (lo[1].min(y), hi[1].max(y));
+        (lo[2], hi[2]) = (lo[2].min(z), hi[2].max(z));
+        any_x.iter_mut().zip(row).for_each(|(acc, w)| *acc |= w);
+    }
+    let first = any_x.iter().position(|&w| w != 0)?;
+    let last = any_x.iter().rposition(|&w| w != 0)?;
+    lo[0] = first * 64 + any_x[first].trailing_zeros() as usize;
+    hi[0] = last * 64 + 63 - any_x[last].leading_zeros() as usize;
+    Some((lo, hi))
 }
 
 /// The bits of a row's last word that lie inside a row of `nx` cells.
