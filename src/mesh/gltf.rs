@@ -486,7 +486,8 @@ impl<'a> Builder<'a> {
         let label = image.name().map_or_else(|| format!("image {}", image.index()), str::to_string);
         let on_error = |reason: &str| {
             tracing::warn!(
-                "{}: texture {label:?} unreadable ({reason}); using the base colour of {material:?}",
+                "{}: texture {label:?} unreadable ({reason}); \
+                 using the base colour of {material:?}",
                 path.display()
             )
         };

@@ -65,7 +65,8 @@ pub fn check_resolution(resolution: usize) -> Result<()> {
         return Err(Error::invalid(
             "resolution",
             format!(
-                "{resolution} (the VAE needs a power of two from {MIN_RESOLUTION} to {MAX_RESOLUTION})"
+                "{resolution} (the VAE needs a power of two \
+                 from {MIN_RESOLUTION} to {MAX_RESOLUTION})"
             ),
         ));
     }

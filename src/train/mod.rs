@@ -172,7 +172,8 @@ fn check_compatible(checkpoint: &Checkpoint, cfg: &TrainConfig) -> Result<()> {
     let meta = &checkpoint.meta;
     let clash = |what: &str, theirs: String, ours: String| {
         let reason = format!(
-            "{} was trained with {what} {theirs}, not {ours}; use another run folder or the same {what}",
+            "{} was trained with {what} {theirs}, not {ours}; \
+             use another run folder or the same {what}",
             checkpoint.dir.display()
         );
         Err(Error::invalid("checkpoint", reason))
