@@ -138,18 +138,6 @@ impl Solid {
         });
         out
     }
-
-    /// Calls `visit` with the x of every solid voxel in row `(y, z)`, in increasing order.
-    #[inline]
-    pub(crate) fn for_each_in_row(&self, y: usize, z: usize, mut visit: impl FnMut(usize)) {
-        for (i, &word) in self.bits.row(y + PAD + self.bits.m * (z + PAD)).iter().enumerate() {
-            let mut w = word;
-            while w != 0 {
-                visit(i * 64 + w.trailing_zeros() as usize - PAD);
-                w &= w - 1;
-            }
-        }
-    }
 }
 
 /// Fills the inside of `surface` (the filled cells of an `n`-cube) by the rule in the module
@@ -362,8 +350,7 @@ mod tests {
         let solid = fill(&cells(n, box_walls(2, 9, &[], &[])), n);
         assert_eq!(solid.interior, 6 * 6 * 6);
         assert!(solid.contains(5, 5, 5) && !solid.contains(1, 5, 5));
-        let mut row = vec![];
-        solid.for_each_in_row(5, 9, |x| row.push(x));
+        let row: Vec<usize> = (0..n).filter(|&x| solid.contains(x, 5, 9)).collect();
         assert_eq!(row, (2..=9).collect::<Vec<_>>());
         assert_eq!(solid.bounds, Some(([2; 3], [9; 3])));
     }

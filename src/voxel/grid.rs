@@ -67,7 +67,7 @@ impl VoxelGrid {
     }
 
     /// A grid with the occupancy `bits` (rows of `ceil(nx / 64)` words, as stored) and every
-    /// colour black, for a producer to colour through [`VoxelGrid::colours_mut`].
+    /// colour black, for a producer to colour through [`VoxelGrid::parts_mut`].
     pub(crate) fn from_occupancy(dims: [usize; 3], bits: Vec<u64>) -> Result<Self> {
         let mut grid = Self::new(dims)?;
         if bits.len() != grid.bits.len() {
@@ -191,10 +191,11 @@ impl VoxelGrid {
         bit_bounds(&self.bits, self.wpr, self.dims[1])
     }
 
-    /// The colours of the filled cells in index order, to write, with the number of filled
-    /// cells before each row `y + ny * z` (one more entry than rows).
-    pub(crate) fn colours_mut(&mut self) -> (&[u32], &mut [[u8; 3]]) {
-        (&self.starts, &mut self.colours)
+    /// The colours of the filled cells in index order, to write, with the occupancy rows they
+    /// belong to and the number of filled cells before each row `y + ny * z` (one more entry
+    /// than rows).
+    pub(crate) fn parts_mut(&mut self) -> (&[u64], &[u32], &mut [[u8; 3]]) {
+        (&self.bits, &self.starts, &mut self.colours)
     }
 
     #[inline]
@@ -253,6 +254,45 @@ pub(crate) fn last_mask(nx: usize) -> u64 {
     match nx % 64 {
         0 => u64::MAX,
         r => (1u64 << r) - 1,
+    }
+}
+
+/// The runs of consecutive set bits of an occupancy row (its words, lowest bit first), as
+/// ranges of x, lowest first.
+pub(crate) struct Runs<'a> {
+    words: &'a [u64],
+    at: usize,
+}
+
+impl<'a> Runs<'a> {
+    pub(crate) fn new(words: &'a [u64]) -> Self {
+        Runs { words, at: 0 }
+    }
+
+    /// The first position at or after `from` whose bit differs from `clear` (a set bit when
+    /// `clear` is false, a clear one when true).
+    #[inline]
+    fn next_bit(&self, from: usize, clear: bool) -> Option<usize> {
+        let flip = if clear { u64::MAX } else { 0 };
+        let mut i = from / 64;
+        let mut word = (self.words.get(i)? ^ flip) & u64::MAX << (from % 64);
+        while word == 0 {
+            i += 1;
+            word = self.words.get(i)? ^ flip;
+        }
+        Some(i * 64 + word.trailing_zeros() as usize)
+    }
+}
+
+impl Iterator for Runs<'_> {
+    type Item = std::ops::Range<usize>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let start = self.next_bit(self.at, false)?;
+        let end = self.next_bit(start, true).unwrap_or(self.words.len() * 64);
+        self.at = end;
+        Some(start..end)
     }
 }
 
@@ -328,13 +368,23 @@ mod tests {
         bits[3] = 1 << 5;
         let mut g = VoxelGrid::from_occupancy([70, 2, 1], bits.clone()).unwrap();
         assert_eq!(g.count(), 3);
-        let (starts, colours) = g.colours_mut();
+        let (_, starts, colours) = g.parts_mut();
         assert_eq!(starts, &[0, 2, 3]);
         colours[2] = [7, 8, 9];
         assert_eq!(g.get(69, 1, 0), Some([7, 8, 9]));
         assert_eq!(g.get(2, 0, 0), Some([0, 0, 0]));
         bits[1] = 1 << 6;
         assert!(VoxelGrid::from_occupancy([70, 2, 1], bits).is_err());
+    }
+
+    #[test]
+    fn runs_cross_words_and_stop_at_the_row_end() {
+        let runs = |words: &[u64]| Runs::new(words).collect::<Vec<_>>();
+        assert!(runs(&[0, 0]).is_empty());
+        assert_eq!(runs(&[0b1101, 0]), vec![0..1, 2..4]);
+        assert_eq!(runs(&[u64::MAX << 62, 0b11]), vec![62..66]);
+        assert_eq!(runs(&[1 << 63, u64::MAX]), vec![63..128]);
+        assert_eq!(runs(&[u64::MAX]), vec![0..64]);
     }
 
     #[test]

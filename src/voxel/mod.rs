@@ -69,7 +69,7 @@ fn surface_grid(n: usize, surface: &surface::Surface) -> Result<VoxelGrid> {
     }
     let mut grid = VoxelGrid::from_occupancy([n; 3], bits)?;
     // The surface lists its cells by increasing index, the order colours are stored in.
-    for (slot, (_, rgb)) in grid.colours_mut().1.iter_mut().zip(surface) {
+    for (slot, (_, rgb)) in grid.parts_mut().2.iter_mut().zip(surface) {
         *slot = *rgb;
     }
     Ok(grid)

@@ -2,242 +2,277 @@
 //! city-block metric, reached through the solid, the way a 6-neighbour multi-source flood from
 //! the surface would spread colours.
 //!
-//! The city-block distance separates by axis. Along z it is read straight from the surface
-//! voxels of each (x, y) column, kept as short sorted lists that a run of slices walks upward
-//! with one cursor per column; then each z-slice gets a forward and a backward min-plus sweep
-//! along y and along x through its solid voxels only (empty voxels are barriers), in a small
-//! buffer. Runs of consecutive slices are worked on in parallel. For convex
-//! parts this is the exact nearest surface voxel; around concave corners it may pick one a
-//! little farther, as a flood confined to the solid does. A buffer word packs
-//! `distance << 24 | sRGB`, so one unsigned `min` picks the nearer colour (ties go to the
-//! smaller sRGB value).
+//! The city-block distance separates by axis. Along z it comes from the surface voxels of each
+//! (x, y) column: a run of slices walks upward keeping, per column, the nearest surface voxel at
+//! or below the slice and the first one above it. Within each z-slice, one pass in increasing y
+//! takes the column's word and relaxes it against the row before; a pass in decreasing y then
+//! relaxes each row against the row after and sweeps it forward and backward along x, writing
+//! the colours. Empty voxels are barriers: only runs of solid voxels are visited. Runs of
+//! consecutive slices are worked on in parallel. For convex parts this is the exact nearest
+//! surface voxel; around concave corners it may pick one a little farther, as a flood confined
+//! to the solid does. A word packs `distance << 24 | sRGB`, so one unsigned `min` picks the
+//! nearer colour (ties go to the smaller sRGB value).
 
 use rayon::prelude::*;
 
-use super::color::{unpack, EMPTY};
+use super::color::{pack, unpack, EMPTY};
 use super::fill::Solid;
+use super::grid::Runs;
 use super::surface::Surface;
 use super::VoxelGrid;
 
 /// One voxel of distance in a packed word.
 const STEP: u32 = 1 << 24;
 
-/// The colour bits of a packed word.
-const RGB: u32 = 0x00FF_FFFF;
+/// The colour bits of a packed word or a height word.
+const RGB: u64 = 0x00FF_FFFF;
+
+/// Runs of consecutive z-slices per worker thread, for load balance.
+const RUNS_PER_THREAD: usize = 4;
+
+/// No surface voxel: in a height word (`z << 32 | sRGB`) or a surface list position.
+const NONE: u64 = u64::MAX;
+const NO_VOXEL: u32 = u32::MAX;
 
 /// Colours every voxel of `grid` (an `n`-cube whose occupancy is `solid`) from the nearest
 /// `surface` voxel; a surface voxel is its own nearest, so it keeps its colour.
 pub(crate) fn spread(grid: &mut VoxelGrid, solid: &Solid, surface: &Surface) {
     let Some((lo, hi)) = solid.bounds else { return };
     let n = grid.dims()[0];
-    let columns = Columns::new(surface, n);
-    let (starts, colours) = grid.colours_mut();
+    let depth = hi[2] + 1 - lo[2];
+    let run = depth.div_ceil(rayon::current_num_threads() * RUNS_PER_THREAD);
+    let firsts: Vec<usize> = (lo[2]..=hi[2]).step_by(run).collect();
+    let chains = Chains::new(surface, n, &firsts);
+    let (bits, starts, colours) = grid.parts_mut();
     // The colours of each z-slice are one run of the list, from its first row's start.
     let slice_start = |z: usize| starts[z * n] as usize;
     let mut rest = &mut colours[slice_start(lo[2])..];
-    let mut slices = Vec::with_capacity(hi[2] + 1 - lo[2]);
+    let mut slices = Vec::with_capacity(depth);
     for z in lo[2]..=hi[2] {
         let (slice, after) = rest.split_at_mut(slice_start(z + 1) - slice_start(z));
         slices.push(slice);
         rest = after;
     }
-    let run = slices.len().div_ceil(rayon::current_num_threads() * RUNS_PER_THREAD);
+    let wpr = n.div_ceil(64);
     slices.par_chunks_mut(run).enumerate().for_each_init(
-        || SliceWork::new(n),
+        || RunWork::new(n),
         |work, (k, outs)| {
-            work.cursors.fill(UNSET);
+            work.start(&chains, surface, k, lo, hi);
             for (dz, out) in outs.iter_mut().enumerate() {
-                let z = lo[2] + k * run + dz;
-                work.gather(solid, z, lo, hi);
-                work.nearest(&columns, z);
-                work.take(out);
+                let z = firsts[k] + dz;
+                let slice = Slice {
+                    z,
+                    rows: (lo[1], hi[1]),
+                    bits: &bits[z * n * wpr..(z + 1) * n * wpr],
+                    starts: &starts[z * n..=(z + 1) * n],
+                };
+                work.enter(&chains, surface, z);
+                work.down(&slice);
+                work.up(&slice, out);
             }
         },
     );
 }
 
-/// Runs of consecutive z-slices per worker thread, for load balance.
-const RUNS_PER_THREAD: usize = 4;
+/// The occupancy of one z-slice, with where each row's colours start.
+struct Slice<'a> {
+    z: usize,
+    /// First and last row holding solid voxels in any slice.
+    rows: (usize, usize),
+    /// Occupancy words, row after row.
+    bits: &'a [u64],
+    /// Filled cells before each row of the whole grid, for this slice's rows and the next.
+    starts: &'a [u32],
+}
 
-/// A column cursor not yet placed in this run of slices.
-const UNSET: u32 = u32::MAX;
+impl Slice<'_> {
+    fn runs(&self, y: usize) -> Runs<'_> {
+        let wpr = self.bits.len() / (self.starts.len() - 1);
+        Runs::new(&self.bits[y * wpr..(y + 1) * wpr])
+    }
+}
 
-/// One thread's buffers for a z-slice: the solid voxels of each row and the packed words.
-struct SliceWork {
+/// The surface voxels linked up their columns, and where each run of slices starts.
+struct Chains {
+    /// Per surface voxel (in list order): the height word of the next surface voxel above it in
+    /// its column, or [`NONE`].
+    above: Vec<u64>,
+    /// Per column: the height word of its lowest surface voxel, or [`NONE`].
+    lowest: Vec<u64>,
+    /// Per run of slices: per column, the list position of the highest surface voxel below the
+    /// run, or [`NO_VOXEL`].
+    below_run: Vec<Vec<u32>>,
+    /// Where each slice's surface voxels start in the list (one more entry than slices).
+    slice_starts: Vec<usize>,
+}
+
+/// The height word `z << 32 | sRGB` of a surface voxel.
+#[inline]
+fn height_word(z: usize, rgb: [u8; 3]) -> u64 {
+    (z as u64) << 32 | pack(rgb) as u64
+}
+
+impl Chains {
+    /// Links `surface` (by increasing index, so by z within each column) for runs of slices
+    /// starting at `firsts`.
+    fn new(surface: &Surface, n: usize, firsts: &[usize]) -> Self {
+        let layer = n * n;
+        let mut above = vec![NONE; surface.len()];
+        let mut lowest = vec![NONE; layer];
+        let mut last = vec![NO_VOXEL; layer];
+        let mut below_run = Vec::with_capacity(firsts.len());
+        let mut slice_starts = vec![0; n + 1];
+        for (i, &(index, rgb)) in surface.iter().enumerate() {
+            let (column, z) = (index as usize % layer, index as usize / layer);
+            while below_run.len() < firsts.len() && firsts[below_run.len()] <= z {
+                below_run.push(last.clone());
+            }
+            let word = height_word(z, rgb);
+            match last[column] {
+                NO_VOXEL => lowest[column] = word,
+                j => above[j as usize] = word,
+            }
+            last[column] = i as u32;
+            slice_starts[z + 1] += 1;
+        }
+        while below_run.len() < firsts.len() {
+            below_run.push(last.clone());
+        }
+        for z in 0..n {
+            slice_starts[z + 1] += slice_starts[z];
+        }
+        Chains { above, lowest, below_run, slice_starts }
+    }
+}
+
+/// One thread's state for a run of slices: per column the nearest surface voxel at or below the
+/// current slice and the first above it, and the packed words of the slice.
+struct RunWork {
     n: usize,
-    /// First row gathered.
-    y0: usize,
-    /// x of the solid voxels, row after row.
-    xs: Vec<u16>,
-    /// Where each gathered row starts in `xs` (one more entry than rows).
-    starts: Vec<usize>,
-    /// Packed words of the slice, [`EMPTY`] everywhere but at solid voxels.
+    below: Vec<u64>,
+    above: Vec<u64>,
+    /// Packed words of the slice with one row of margin on each side, [`EMPTY`] everywhere but
+    /// at solid voxels being worked on; cell `x + n * y` is at `n + x + n * y`.
     buf: Vec<u32>,
-    /// Per column `x + n * y`: where in [`Columns::items`] the first surface voxel above the
-    /// last slice looked at lies, or [`UNSET`].
-    cursors: Vec<u32>,
 }
 
-impl SliceWork {
+impl RunWork {
     fn new(n: usize) -> Self {
-        let cells = n * n;
-        SliceWork {
+        let layer = n * n;
+        RunWork {
             n,
-            y0: 0,
-            xs: vec![],
-            starts: vec![],
-            buf: vec![EMPTY; cells],
-            cursors: vec![UNSET; cells],
+            below: vec![NONE; layer],
+            above: vec![NONE; layer],
+            buf: vec![EMPTY; layer + 2 * n],
         }
     }
 
-    /// Lists the solid voxels of slice `z` in rows `lo[1]..=hi[1]`.
-    fn gather(&mut self, solid: &Solid, z: usize, lo: [usize; 3], hi: [usize; 3]) {
-        self.y0 = lo[1];
-        self.xs.clear();
-        self.starts.clear();
-        self.starts.push(0);
+    /// Readies the column state for run `k`, inside the solid's bounds `lo..=hi`.
+    fn start(
+        &mut self,
+        chains: &Chains,
+        surface: &Surface,
+        k: usize,
+        lo: [usize; 3],
+        hi: [usize; 3],
+    ) {
+        let (n, below_run) = (self.n, &chains.below_run[k]);
         for y in lo[1]..=hi[1] {
-            solid.for_each_in_row(y, z, |x| self.xs.push(x as u16));
-            self.starts.push(self.xs.len());
-        }
-    }
-
-    /// Fills the buffer: nearest along z per column, then sweeps along y and x. Slices of one
-    /// run come in increasing z.
-    fn nearest(&mut self, columns: &Columns, z: usize) {
-        let n = self.n;
-        for r in 0..self.starts.len() - 1 {
-            let y = self.y0 + r;
-            for &x in &self.xs[self.starts[r]..self.starts[r + 1]] {
-                let column = x as usize + n * y;
-                let cursor = &mut self.cursors[column];
-                self.buf[column] = columns.nearest(column, z as u32, cursor);
-            }
-        }
-        self.sweep_y();
-        self.sweep_x();
-    }
-
-    /// Forward and backward along y, each solid voxel against the one before it.
-    fn sweep_y(&mut self) {
-        let (n, rows) = (self.n, self.starts.len() - 1);
-        let relax = |buf: &mut [u32], at: usize, from: usize| {
-            buf[at] = buf[at].min(buf[from].saturating_add(STEP));
-        };
-        for r in 1..rows {
-            let y = self.y0 + r;
-            for &x in &self.xs[self.starts[r]..self.starts[r + 1]] {
-                relax(&mut self.buf, x as usize + n * y, x as usize + n * (y - 1));
-            }
-        }
-        for r in (0..rows.saturating_sub(1)).rev() {
-            let y = self.y0 + r;
-            for &x in &self.xs[self.starts[r]..self.starts[r + 1]] {
-                relax(&mut self.buf, x as usize + n * y, x as usize + n * (y + 1));
-            }
-        }
-    }
-
-    /// Forward and backward along x within each run of solid voxels.
-    fn sweep_x(&mut self) {
-        let n = self.n;
-        for r in 0..self.starts.len() - 1 {
-            let row = &mut self.buf[(self.y0 + r) * n..][..n];
-            let xs = &self.xs[self.starts[r]..self.starts[r + 1]];
-            // The running word stays in a register; a gap in the run starts it afresh.
-            let (mut carried, mut last) = (EMPTY, usize::MAX);
-            for &x in xs {
-                let x = x as usize;
-                let own = row[x];
-                carried = if x == last.wrapping_add(1) {
-                    own.min(carried.saturating_add(STEP))
-                } else {
-                    own
+            for column in y * n + lo[0]..=y * n + hi[0] {
+                (self.below[column], self.above[column]) = match below_run[column] {
+                    NO_VOXEL => (NONE, chains.lowest[column]),
+                    j => {
+                        let (index, rgb) = surface[j as usize];
+                        let word = height_word(index as usize / (n * n), rgb);
+                        (word, chains.above[j as usize])
+                    }
                 };
-                row[x] = carried;
-                last = x;
-            }
-            let (mut carried, mut last) = (EMPTY, usize::MAX);
-            for &x in xs.iter().rev() {
-                let x = x as usize;
-                let own = row[x];
-                carried = if x.wrapping_add(1) == last {
-                    own.min(carried.saturating_add(STEP))
-                } else {
-                    own
-                };
-                row[x] = carried;
-                last = x;
             }
         }
     }
 
-    /// Writes the colour of every gathered voxel, in index order, to `out` (the slice's run of
-    /// colours), and puts [`EMPTY`] back in the buffer so it serves the next slice.
-    fn take(&mut self, out: &mut [[u8; 3]]) {
-        let n = self.n;
-        debug_assert_eq!(self.xs.len(), out.len(), "gathered voxels and colour slots differ");
-        let mut slots = out.iter_mut();
-        for r in 0..self.starts.len() - 1 {
-            let y = self.y0 + r;
-            for (&x, slot) in self.xs[self.starts[r]..self.starts[r + 1]].iter().zip(&mut slots) {
-                *slot = unpack(std::mem::replace(&mut self.buf[x as usize + n * y], EMPTY));
+    /// Moves the column state up to slice `z`: its surface voxels become the nearest below.
+    fn enter(&mut self, chains: &Chains, surface: &Surface, z: usize) {
+        let layer = self.n * self.n;
+        for i in chains.slice_starts[z]..chains.slice_starts[z + 1] {
+            let (index, rgb) = surface[i];
+            let column = index as usize % layer;
+            self.below[column] = height_word(z, rgb);
+            self.above[column] = chains.above[i];
+        }
+    }
+
+    /// Increasing y: each solid voxel's word from its column, relaxed against the row before.
+    fn down(&mut self, slice: &Slice) {
+        let (n, z) = (self.n, slice.z as u64);
+        for y in slice.rows.0..=slice.rows.1 {
+            for run in slice.runs(y) {
+                let cells = y * n + run.start..y * n + run.end;
+                let (below, above) = (&self.below[cells.clone()], &self.above[cells.clone()]);
+                let (before, row) = self.buf[cells.start..n + cells.end].split_at_mut(n);
+                for (((word, &prev), &b), &a) in row.iter_mut().zip(&*before).zip(below).zip(above)
+                {
+                    *word = column_word(b, a, z).min(prev.saturating_add(STEP));
+                }
             }
+        }
+    }
+
+    /// Decreasing y: each solid voxel relaxed against the row after, then forward and backward
+    /// along its run; writes the slice's colours to `out` and leaves the buffer [`EMPTY`].
+    fn up(&mut self, slice: &Slice, out: &mut [[u8; 3]]) {
+        let n = self.n;
+        let first = slice.starts[0];
+        let (y0, y1) = slice.rows;
+        for y in (y0..=y1).rev() {
+            let mut slot = (slice.starts[y] - first) as usize;
+            for run in slice.runs(y) {
+                let cells = n + y * n + run.start..n + y * n + run.end;
+                let (head, after) = self.buf[cells.start..cells.end + n].split_at_mut(n);
+                let row = &mut head[..cells.len()];
+                let mut carried = EMPTY;
+                for (word, &next) in row.iter_mut().zip(&*after) {
+                    carried =
+                        (*word).min(next.saturating_add(STEP)).min(carried.saturating_add(STEP));
+                    *word = carried;
+                }
+                let mut carried = EMPTY;
+                let outs = &mut out[slot..slot + row.len()];
+                for (word, rgb) in row.iter().zip(outs.iter_mut()).rev() {
+                    carried = (*word).min(carried.saturating_add(STEP));
+                    *rgb = unpack(carried);
+                }
+                slot += row.len();
+            }
+            if y < y1 {
+                self.clear(slice, y + 1);
+            }
+        }
+        self.clear(slice, y0);
+    }
+
+    /// Puts [`EMPTY`] back at the solid voxels of row `y`.
+    fn clear(&mut self, slice: &Slice, y: usize) {
+        let n = self.n;
+        for run in slice.runs(y) {
+            self.buf[n + y * n + run.start..n + y * n + run.end].fill(EMPTY);
         }
     }
 }
 
-/// Surface voxels grouped by column `x + n * y`, each column by increasing z, packed as
-/// `z << 24 | sRGB`.
-struct Columns {
-    starts: Vec<u32>,
-    items: Vec<u32>,
-}
-
-impl Columns {
-    /// Sorts `surface` (by increasing index, so by z within each column) into columns.
-    fn new(surface: &Surface, n: usize) -> Self {
-        let slice = n * n;
-        let mut starts = vec![0u32; slice + 1];
-        for &(i, _) in surface {
-            starts[i as usize % slice + 1] += 1;
-        }
-        for c in 0..slice {
-            starts[c + 1] += starts[c];
-        }
-        let mut next = starts.clone();
-        let mut items = vec![0u32; surface.len()];
-        for &(i, rgb) in surface {
-            let (column, z) = (i as usize % slice, (i as usize / slice) as u32);
-            items[next[column] as usize] = z << 24 | super::color::pack(rgb);
-            next[column] += 1;
-        }
-        Columns { starts, items }
-    }
-
-    /// The packed word (`|dz| << 24 | sRGB`) of the surface voxel in `column` nearest to height
-    /// `z`, or [`EMPTY`] for a column with none.
-    ///
-    /// `cursor` is where the first voxel above the previous height asked for lies ([`UNSET`] at
-    /// first); heights asked for in one column must not decrease.
-    #[inline]
-    fn nearest(&self, column: usize, z: u32, cursor: &mut u32) -> u32 {
-        let (start, end) = (self.starts[column] as usize, self.starts[column + 1] as usize);
-        let mut above = match *cursor {
-            UNSET => start + self.items[start..end].partition_point(|&item| item >> 24 <= z),
-            at => at as usize,
-        };
-        // Heights are distinct within a column, so the nearest is the last one at or below `z`
-        // or the first one above it.
-        while above < end && self.items[above] >> 24 <= z {
-            above += 1;
-        }
-        *cursor = above as u32;
-        let word = |item: u32| (item >> 24).abs_diff(z) << 24 | item & RGB;
-        let below = if above > start { word(self.items[above - 1]) } else { EMPTY };
-        below.min(if above < end { word(self.items[above]) } else { EMPTY })
-    }
+/// The packed word of the nearer of a column's surface voxels at or below height `z` (`below`)
+/// and above it (`above`), as height words; [`EMPTY`] when there is neither.
+#[inline]
+fn column_word(below: u64, above: u64, z: u64) -> u32 {
+    let from_below = match below {
+        NONE => EMPTY,
+        b => ((z - (b >> 32)) << 24 | b & RGB) as u32,
+    };
+    let from_above = match above {
+        NONE => EMPTY,
+        a => (((a >> 32) - z) << 24 | a & RGB) as u32,
+    };
+    from_below.min(from_above)
 }
 
 #[cfg(test)]
@@ -264,42 +299,42 @@ mod tests {
 
     #[test]
     fn matches_brute_force_nearest_in_a_full_solid() {
+        // Runs of one, two and all slices, so run starts in the middle of columns are covered.
         let n = 9;
         let mut rng = Rng(77);
-        let mut seeds: Surface = (0..7u8)
+        let mut seeds: Surface = (0..12u8)
             .map(|k| ((rng.next_f32() * (n * n * n) as f32) as u32, [k, 100 + k, 200 + k]))
             .collect();
         seeds.sort();
         seeds.dedup_by_key(|s| s.0);
         let solid = Solid::full(n);
-        let mut expected = Vec::new();
-        let columns = Columns::new(&seeds, n);
-        let mut work = SliceWork::new(n);
-        for z in 0..n {
-            work.gather(&solid, z, [0; 3], [n - 1; 3]);
-            work.nearest(&columns, z);
-            for y in 0..n {
-                for x in 0..n {
-                    let (d, colours) = nearest(&seeds, n, [x, y, z]);
-                    let word = work.buf[x + n * y];
-                    assert_eq!(word >> 24, d, "distance at {x},{y},{z}");
-                    assert!(colours.contains(&unpack(word)), "colour at {x},{y},{z}");
-                }
+        for threads in [1, 2, 5] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let mut grid = VoxelGrid::from_occupancy([n; 3], solid.occupancy()).unwrap();
+            pool.install(|| spread(&mut grid, &solid, &seeds));
+            for ([x, y, z], rgb) in grid.voxels() {
+                let (d, colours) = nearest(&seeds, n, [x, y, z]);
+                assert!(colours.contains(&rgb), "colour at {x},{y},{z} (distance {d})");
+                // Ties go to the smallest packed colour.
+                assert_eq!(rgb, *colours.iter().min_by_key(|c| pack(**c)).unwrap());
             }
-            let mut slice = vec![[0; 3]; n * n];
-            work.take(&mut slice);
-            assert!(work.buf.iter().all(|&w| w == EMPTY));
-            expected.extend(slice);
+            for &(i, c) in &seeds {
+                let i = i as usize;
+                assert_eq!(grid.get(i % n, (i / n) % n, i / (n * n)), Some(c));
+            }
         }
-        // The whole pass gives the same colours, and the seeds keep their own.
+    }
+
+    #[test]
+    fn columns_without_surface_below_or_above() {
+        // A full solid with one seed: every voxel takes its colour, above it or below it.
+        let n = 6;
+        let seeds: Surface = vec![((2 + n * (3 + n * 4)) as u32, [5, 6, 7])];
+        let solid = Solid::full(n);
         let mut grid = VoxelGrid::from_occupancy([n; 3], solid.occupancy()).unwrap();
         spread(&mut grid, &solid, &seeds);
-        let got: Vec<[u8; 3]> = grid.voxels().map(|(_, c)| c).collect();
-        assert_eq!(got, expected);
-        for &(i, c) in &seeds {
-            let i = i as usize;
-            assert_eq!(grid.get(i % n, (i / n) % n, i / (n * n)), Some(c));
-        }
+        assert!(grid.voxels().all(|(_, rgb)| rgb == [5, 6, 7]));
+        assert_eq!(grid.count(), n * n * n);
     }
 
     #[test]
@@ -317,23 +352,5 @@ mod tests {
         let got: Vec<Option<[u8; 3]>> = (0..n).map(|x| grid.get(x, 3, 3)).collect();
         let (l, r) = (Some(left), Some(right));
         assert_eq!(got, vec![l, l, l, None, r, r, r]);
-    }
-
-    #[test]
-    fn columns_find_the_nearest_height() {
-        let n = 4;
-        let at = |z: u32| z * 16 + 5;
-        let surface: Surface = vec![(at(0), [1, 1, 1]), (at(2), [2, 2, 2]), (at(3), [3, 3, 3])];
-        let columns = Columns::new(&surface, n);
-        let fresh = |column: usize, z: u32| columns.nearest(column, z, &mut UNSET.clone());
-        assert_eq!(fresh(5, 1), 1 << 24 | 0x010101);
-        assert_eq!(fresh(5, 3), 0x030303);
-        assert_eq!(fresh(6, 1), EMPTY);
-        // A cursor walked upward agrees with fresh look-ups, skipped heights included.
-        let mut cursor = UNSET;
-        for z in [0, 1, 3, 3] {
-            assert_eq!(columns.nearest(5, z, &mut cursor), fresh(5, z), "height {z}");
-        }
-        assert_eq!(cursor, 3);
     }
 }
