@@ -176,15 +176,18 @@ impl RunWork {
         lo: [usize; 3],
         hi: [usize; 3],
     ) {
-        let (n, below_run) = (self.n, &chains.below_run[k]);
+        let n = self.n;
         for y in lo[1]..=hi[1] {
-            for column in y * n + lo[0]..=y * n + hi[0] {
-                (self.below[column], self.above[column]) = match below_run[column] {
-                    NO_VOXEL => (NONE, chains.lowest[column]),
+            let columns = y * n + lo[0]..y * n + hi[0] + 1;
+            let below = self.below[columns.clone()].iter_mut();
+            let above = self.above[columns.clone()].iter_mut();
+            let known = chains.below_run[k][columns.clone()].iter().zip(&chains.lowest[columns]);
+            for ((b, a), (&j, &lowest)) in below.zip(above).zip(known) {
+                (*b, *a) = match j {
+                    NO_VOXEL => (NONE, lowest),
                     j => {
                         let (index, rgb) = surface[j as usize];
-                        let word = height_word(index as usize / (n * n), rgb);
-                        (word, chains.above[j as usize])
+                        (height_word(index as usize / (n * n), rgb), chains.above[j as usize])
                     }
                 };
             }
@@ -194,11 +197,11 @@ impl RunWork {
     /// Moves the column state up to slice `z`: its surface voxels become the nearest below.
     fn enter(&mut self, chains: &Chains, surface: &Surface, z: usize) {
         let layer = self.n * self.n;
-        for i in chains.slice_starts[z]..chains.slice_starts[z + 1] {
-            let (index, rgb) = surface[i];
+        let voxels = chains.slice_starts[z]..chains.slice_starts[z + 1];
+        for (&(index, rgb), &above) in surface[voxels.clone()].iter().zip(&chains.above[voxels]) {
             let column = index as usize % layer;
             self.below[column] = height_word(z, rgb);
-            self.above[column] = chains.above[i];
+            self.above[column] = above;
         }
     }
 
