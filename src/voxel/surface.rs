@@ -1,11 +1,14 @@
 //! Surface voxels: every cell a triangle overlaps (exact test), coloured by the mean of the
 //! triangle colours over each overlap weighted by the overlap's area, in linear space.
 //!
-//! Work is split into z-slabs, a few per worker thread; a triangle is handed to every slab its
-//! bounding box reaches and clipped into cell pieces there ([`super::clip`]). A triangle inside
-//! a single cell needs no clipping. Each worker keeps a dense slot map for the slab it works on
-//! and a short list of running sums, so the full grid is never touched here: the result is the
-//! list of surface cells.
+//! Work goes layer by layer (one z of the grid), layers in parallel: a triangle is listed under
+//! every layer its bounding box reaches and clipped into cell pieces there ([`super::clip`]). A
+//! triangle inside a single cell needs no clipping. Triangles are put in order of their lowest
+//! layer first, so a layer's list reads them nearly in sequence. Each worker sums a layer's
+//! pieces in a dense map of the layer's cells with a bit per touched cell, so the full grid is
+//! never touched here: the result is the list of surface cells.
+
+use std::cell::RefCell;
 
 use rayon::prelude::*;
 
@@ -15,10 +18,6 @@ use super::fit::Fit;
 use super::overlap::{place, Placed, Reject};
 use crate::error::{Error, Result};
 use crate::mesh::Mesh;
-
-/// Slabs per worker thread: enough for load balance, few enough that a triangle rarely reaches
-/// two (it is then clipped in both).
-const SLABS_PER_THREAD: usize = 4;
 
 /// Weight added to every overlap so a cell the surface only touches (zero area) still gets a
 /// colour.
@@ -42,14 +41,8 @@ pub(crate) type Surface = Vec<(u32, [u8; 3])>;
 /// Rasterizes `mesh` through `fit` into an `n`-cube: every cell a triangle overlaps, with the
 /// area-weighted mean colour. Fails when no triangle is usable.
 pub(crate) fn rasterize(mesh: &Mesh, fit: &Fit, n: usize) -> Result<(Surface, Skipped)> {
-    let placed: Vec<Result<Prepared, Reject>> = mesh
-        .triangles
-        .par_iter()
-        .map(|t| {
-            let placed = place(t.positions.map(|p| fit.apply(p)), n)?;
-            Ok(Prepared { placed, shade: TriShade::new(mesh, t) })
-        })
-        .collect();
+    let placed: Vec<Result<Placed, Reject>> =
+        mesh.triangles.par_iter().map(|t| place(t.positions.map(|p| fit.apply(p)), n)).collect();
     let skipped = count_skipped(&placed);
     if skipped.degenerate + skipped.non_finite == placed.len() {
         return Err(nothing_usable(skipped, placed.len()));
@@ -57,23 +50,18 @@ pub(crate) fn rasterize(mesh: &Mesh, fit: &Fit, n: usize) -> Result<(Surface, Sk
     if skipped != Skipped::default() {
         tracing::debug!(?skipped, "left out triangles the voxelizer cannot use");
     }
-    let slabs = (rayon::current_num_threads() * SLABS_PER_THREAD).clamp(1, n);
-    let height = n.div_ceil(slabs);
-    let bins = Bins::new(&placed, height, n.div_ceil(height));
-    let uniform = uniform_colour(&placed);
-    let surface: Vec<Surface> = (0..n.div_ceil(height))
+    let layers = Layers::new(&placed, n);
+    let tris: Vec<Prepared> = layers
+        .order
+        .par_iter()
+        .map(|&(i, placed)| Prepared { placed, shade: TriShade::new(mesh, &mesh.triangles[i]) })
+        .collect();
+    let uniform = uniform_colour(&tris);
+    let surface: Vec<Surface> = (0..n)
         .into_par_iter()
-        .map(|s| {
-            let z0 = s * height;
-            // Copied out in index order, so the slab works on its own compact list.
-            let tris: Vec<Prepared> = bins
-                .get(s)
-                .iter()
-                .filter_map(|&i| placed[i as usize].as_ref().ok())
-                .copied()
-                .collect();
-            let slab = Slab { n, z0, z1: (z0 + height).min(n) - 1, uniform };
-            ACCUMULATOR.with_borrow_mut(|acc| slab.run(&tris, acc))
+        .map(|z| {
+            let layer = Layer { n, z, uniform };
+            SUMS.with_borrow_mut(|sums| layer.run(&tris, layers.get(z), sums))
         })
         .collect();
     Ok((surface.concat(), skipped))
@@ -88,7 +76,7 @@ fn nothing_usable(skipped: Skipped, total: usize) -> Error {
     )
 }
 
-fn count_skipped(placed: &[Result<Prepared, Reject>]) -> Skipped {
+fn count_skipped(placed: &[Result<Placed, Reject>]) -> Skipped {
     let mut skipped = Skipped::default();
     for p in placed {
         match p {
@@ -102,157 +90,148 @@ fn count_skipped(placed: &[Result<Prepared, Reject>]) -> Skipped {
 
 /// The single colour of a mesh whose usable triangles are all flat and alike: then overlap
 /// areas do not change any voxel's colour and clipping can be skipped.
-fn uniform_colour(placed: &[Result<Prepared, Reject>]) -> Option<[f32; 3]> {
-    let usable = || placed.par_iter().filter_map(|p| p.as_ref().ok());
-    let colour = usable().find_first(|_| true)?.shade.flat()?;
-    usable().all(|p| p.shade.flat() == Some(colour)).then_some(colour)
+fn uniform_colour(tris: &[Prepared]) -> Option<[f32; 3]> {
+    let colour = tris.first()?.shade.flat()?;
+    tris.par_iter().all(|t| t.shade.flat() == Some(colour)).then_some(colour)
 }
 
-/// A usable triangle ready for its slabs: where it lies in the grid and its colour inputs.
+/// A usable triangle ready for its layers: where it lies in the grid and its colour inputs.
 #[derive(Clone, Copy)]
 struct Prepared<'a> {
     placed: Placed,
     shade: TriShade<'a>,
 }
 
-/// Triangle indices grouped by the z-slabs they reach (a counting sort).
-struct Bins {
+/// The usable triangles in order of their lowest layer, and for each layer the positions in
+/// that order of the triangles reaching it (a counting sort each).
+struct Layers {
+    /// Mesh triangle indices with their placement, lowest layer first.
+    order: Vec<(usize, Placed)>,
     starts: Vec<usize>,
     items: Vec<u32>,
 }
 
-impl Bins {
-    fn new(placed: &[Result<Prepared, Reject>], height: usize, slabs: usize) -> Self {
-        let last = slabs as i32 - 1;
-        // The slabs each triangle reaches, worked out in parallel from the large records once.
-        let spans: Vec<(u16, u16)> = placed
-            .par_iter()
-            .map(|p| match p {
-                Ok(Prepared { placed: Placed { lo, hi, .. }, .. }) if lo[2] <= hi[2] => (
-                    (lo[2] / height as i32).clamp(0, last) as u16,
-                    (hi[2] / height as i32).clamp(0, last) as u16 + 1,
-                ),
-                _ => (0, 0),
+impl Layers {
+    fn new(placed: &[Result<Placed, Reject>], n: usize) -> Self {
+        // Usable triangles that reach into the grid, in mesh order.
+        let usable = || {
+            placed.iter().enumerate().filter_map(|(i, p)| {
+                p.as_ref().ok().filter(|p| (0..3).all(|a| p.lo[a] <= p.hi[a])).map(|p| (i, *p))
             })
-            .collect();
-        let range = |&(a, b): &(u16, u16)| a..b;
-        let mut starts = vec![0usize; slabs + 1];
-        for span in &spans {
-            for slab in range(span) {
-                starts[slab as usize + 1] += 1;
-            }
+        };
+        let layers = |p: &Placed| p.lo[2] as usize..p.hi[2] as usize + 1;
+        let mut by_lowest = vec![0usize; n + 1];
+        usable().for_each(|(_, p)| by_lowest[layers(&p).start + 1] += 1);
+        prefix_sum(&mut by_lowest);
+        let mut order = vec![(0, Placed::default()); by_lowest[n]];
+        for (i, p) in usable() {
+            let slot = &mut by_lowest[layers(&p).start];
+            order[*slot] = (i, p);
+            *slot += 1;
         }
-        for s in 0..slabs {
-            starts[s + 1] += starts[s];
-        }
+        let mut starts = vec![0usize; n + 1];
+        order.iter().for_each(|(_, p)| layers(p).for_each(|z| starts[z + 1] += 1));
+        prefix_sum(&mut starts);
         let mut fill = starts.clone();
-        let mut items = vec![0u32; starts[slabs]];
-        for (i, span) in spans.iter().enumerate() {
-            for slab in range(span) {
-                items[fill[slab as usize]] = i as u32;
-                fill[slab as usize] += 1;
+        let mut items = vec![0u32; starts[n]];
+        for (k, (_, p)) in order.iter().enumerate() {
+            for z in layers(p) {
+                items[fill[z]] = k as u32;
+                fill[z] += 1;
             }
         }
-        Bins { starts, items }
+        Layers { order, starts, items }
     }
 
-    fn get(&self, slab: usize) -> &[u32] {
-        &self.items[self.starts[slab]..self.starts[slab + 1]]
+    /// Positions in [`Layers::order`] of the triangles reaching layer `z`, increasing.
+    fn get(&self, z: usize) -> &[u32] {
+        &self.items[self.starts[z]..self.starts[z + 1]]
     }
 }
 
-/// One z-slab `z0..=z1` of an `n`-cube.
-struct Slab {
+/// Turns counts `[0, c0, c1, ...]` into starts `[0, c0, c0 + c1, ...]`.
+fn prefix_sum(counts: &mut [usize]) {
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+}
+
+/// One layer `z` of an `n`-cube.
+struct Layer {
     n: usize,
-    z0: usize,
-    z1: usize,
+    z: usize,
     uniform: Option<[f32; 3]>,
 }
 
-/// One worker's running sums: a dense map from a slab's cells to their slot in `sums`
-/// ([`NONE`] where untouched), reused from slab to slab.
+/// One worker's running sums for a layer: `[r·w, g·w, b·w, w]` per cell, and a bit per cell
+/// touched; reused from layer to layer and left all zero.
 #[derive(Default)]
-struct Accumulator {
-    slot: Vec<u32>,
-    /// `(cell index in the slab, [r·w, g·w, b·w, w])`.
-    sums: Vec<(u32, [f32; 4])>,
+struct Sums {
+    sums: Vec<[f32; 4]>,
+    touched: Vec<u64>,
 }
 
 thread_local! {
-    /// Each worker thread's accumulator, kept for the next slab and the next mesh so its slot
-    /// map is allocated and cleared once.
-    static ACCUMULATOR: std::cell::RefCell<Accumulator> = std::cell::RefCell::default();
+    /// Each worker thread's sums, kept for the next layer and the next mesh so they are
+    /// allocated once.
+    static SUMS: RefCell<Sums> = RefCell::default();
 }
 
-/// An untouched cell in [`Accumulator::slot`].
-const NONE: u32 = u32::MAX;
-
-impl Accumulator {
-    /// Readies the map for a slab of `cells` cells.
+impl Sums {
+    /// Readies the sums for a layer of `cells` cells.
     fn start(&mut self, cells: usize) {
-        if self.slot.len() < cells {
-            self.slot.resize(cells, NONE);
+        if self.sums.len() < cells {
+            self.sums.resize(cells, [0.0; 4]);
+            self.touched.resize(cells.div_ceil(64), 0);
         }
-        self.sums.clear();
     }
 
-    /// Adds `weight × rgb` to the sums of the slab's cell `local`.
+    /// Adds `weight × rgb` to the sums of the layer's cell `local`.
     #[inline]
     fn add(&mut self, local: usize, weight: f32, rgb: [f32; 3]) {
-        let mut slot = self.slot[local];
-        if slot == NONE {
-            slot = self.sums.len() as u32;
-            self.slot[local] = slot;
-            self.sums.push((local as u32, [0.0; 4]));
-        }
-        let sum = &mut self.sums[slot as usize].1;
+        let sum = &mut self.sums[local];
         for i in 0..3 {
             sum[i] += rgb[i] * weight;
         }
         sum[3] += weight;
+        self.touched[local / 64] |= 1 << (local % 64);
     }
 
-    /// The touched cells by increasing index, with their mean colours; clears the map.
+    /// The touched cells by increasing index, with their mean colours; clears the sums.
     fn finish(&mut self, first: u32) -> Surface {
-        self.sums.sort_unstable_by_key(|(local, _)| *local);
-        let slot = &mut self.slot;
-        self.sums
-            .drain(..)
-            .map(|(local, sum)| {
-                slot[local as usize] = NONE;
-                (first + local, to_srgb([0, 1, 2].map(|i| sum[i] / sum[3])))
-            })
-            .collect()
+        let mut out = Vec::new();
+        for (w, word) in self.touched.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                let local = w * 64 + bits.trailing_zeros() as usize;
+                let sum = std::mem::take(&mut self.sums[local]);
+                out.push((first + local as u32, to_srgb([0, 1, 2].map(|i| sum[i] / sum[3]))));
+                bits &= bits - 1;
+            }
+        }
+        out
     }
 }
 
-impl Slab {
-    /// Rasterizes the triangles `tris` into this slab and lists the cells it filled, by
-    /// increasing index.
-    fn run(&self, tris: &[Prepared], acc: &mut Accumulator) -> Surface {
-        let layer = self.n * self.n;
-        acc.start((self.z1 + 1 - self.z0) * layer);
-        let local = |c: [usize; 3]| c[0] + self.n * c[1] + layer * (c[2] - self.z0);
-        // In the order of their first cells, so the slot map is walked nearly in order.
-        let mut order: Vec<(u32, u32)> = (tris.iter().enumerate())
-            .map(|(i, t)| {
-                let lo = t.placed.lo.map(|c| c.max(0) as usize);
-                (local([lo[0], lo[1], lo[2].max(self.z0)]) as u32, i as u32)
-            })
-            .collect();
-        order.sort_unstable();
-        for (_, i) in order {
-            let Prepared { placed, shade } = &tris[i as usize];
+impl Layer {
+    /// Rasterizes the triangles `tris[k]` for `k` in `list` into this layer and lists the cells
+    /// it filled, by increasing index.
+    fn run(&self, tris: &[Prepared], list: &[u32], sums: &mut Sums) -> Surface {
+        let (n, z) = (self.n, self.z);
+        sums.start(n * n);
+        let local = |c: [usize; 3]| c[0] + n * c[1];
+        for &k in list {
+            let Prepared { placed, shade } = &tris[k as usize];
             // A triangle inside one cell (common at low resolution) needs no clipping.
             if let Some(cell) = placed.single_cell() {
                 let (weight, rgb) = match self.uniform {
                     Some(rgb) => (1.0, rgb),
                     None => (placed.area, shade.mean(&WHOLE, 0.5, [1.0 / 3.0; 2])),
                 };
-                acc.add(local(cell), weight + TOUCH_WEIGHT, rgb);
+                sums.add(local(cell), weight + TOUCH_WEIGHT, rgb);
                 continue;
             }
-            for_each_piece(placed.v, self.n, self.z0 as i32, self.z1 as i32, |cell, piece| {
+            for_each_piece(placed.v, n, z as i32, z as i32, |cell, piece| {
                 let (weight, rgb) = match self.uniform {
                     Some(rgb) => (1.0, rgb),
                     None => {
@@ -261,10 +240,10 @@ impl Slab {
                         (weight, shade.mean(piece.corners(), area, centroid))
                     }
                 };
-                acc.add(local(cell), weight, rgb);
+                sums.add(local(cell), weight, rgb);
             });
         }
-        acc.finish((self.z0 * layer) as u32)
+        sums.finish((z * n * n) as u32)
     }
 }
 
@@ -311,8 +290,8 @@ mod tests {
     }
 
     #[test]
-    fn slabs_cover_triangles_spanning_many_layers() {
-        // A slanted triangle through a 128-grid, reaching every slab.
+    fn layers_cover_triangles_spanning_many_layers() {
+        // A slanted triangle through a 128-grid, reaching every layer.
         let mesh = Mesh {
             triangles: vec![tri([[1.0, 1.0, 1.0], [120.0, 2.0, 127.0], [3.0, 110.0, 60.0]], 0)],
             materials: vec![material([0.0, 1.0, 0.0])],
