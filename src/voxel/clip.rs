@@ -145,7 +145,12 @@ impl Piece {
 /// `i + 1 >= min` and `i <= max`. Out-of-grid spans give first > last.
 #[inline]
 pub(crate) fn cell_range(min: f32, max: f32, n: usize) -> (i32, i32) {
-    ((min.ceil() - 1.0).max(0.0) as i32, max.floor().min(n as f32 - 1.0) as i32)
+    // Rounding through integer conversion (which truncates and saturates, NaN to 0) rather than
+    // `ceil` and `floor`, which are library calls on baseline x86-64.
+    let (lo, hi) = (min as i32, max as i32);
+    let ceil = if (lo as f32) < min { lo.saturating_add(1) } else { lo };
+    let floor = if (hi as f32) > max { hi.saturating_sub(1) } else { hi };
+    (ceil.saturating_sub(1).max(0), floor.min(n as i32 - 1))
 }
 
 /// Calls `visit` with every cell `[x, y, z]` of an `n`-grid that the grid-space triangle `v`
@@ -297,6 +302,19 @@ mod tests {
         let expected: BTreeSet<_> = all.into_iter().filter(|c| (2..=4).contains(&c[2])).collect();
         assert!(!part.is_empty());
         assert_eq!(part, expected);
+    }
+
+    #[test]
+    fn cell_ranges_round_like_ceil_and_floor() {
+        assert_eq!(cell_range(1.0, 2.0, 8), (0, 2));
+        assert_eq!(cell_range(1.5, 2.5, 8), (1, 2));
+        assert_eq!(cell_range(-0.5, 0.5, 8), (0, 0));
+        assert_eq!(cell_range(6.2, 9.7, 8), (6, 7));
+        // Spans outside the grid give first > last.
+        let (a, b) = cell_range(-5.0, -3.0, 8);
+        assert!(a > b);
+        let (a, b) = cell_range(1e10, 1e12, 8);
+        assert!(a > b);
     }
 
     #[test]
