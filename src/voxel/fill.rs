@@ -18,6 +18,7 @@
 use rayon::prelude::*;
 
 use super::grid::{bit_bounds, last_mask};
+use super::surface::{cells, Surface};
 
 /// Closing radius in voxels.
 pub(crate) const CLOSE: usize = 1;
@@ -142,9 +143,10 @@ impl Solid {
 
 /// Fills the inside of `surface` (the filled cells of an `n`-cube) by the rule in the module
 /// comment.
-pub(crate) fn fill(surface: &[(u32, [u8; 3])], n: usize) -> Solid {
+pub(crate) fn fill(surface: &Surface, n: usize) -> Solid {
     let mut bits = surface_bits(surface, n);
-    let shell = bits.count();
+    // The list holds each cell once.
+    let shell = surface.len();
     let mut scratch = Bits::new(bits.m);
     dilate(&mut bits, &mut scratch, CLOSE);
     bits.invert();
@@ -159,11 +161,10 @@ pub(crate) fn fill(surface: &[(u32, [u8; 3])], n: usize) -> Solid {
 }
 
 /// Occupancy of the `surface` cells of an `n`-cube, padded by [`PAD`].
-fn surface_bits(surface: &[(u32, [u8; 3])], n: usize) -> Bits {
+fn surface_bits(surface: &Surface, n: usize) -> Bits {
     let mut bits = Bits::new(n + 2 * PAD);
-    for &(i, _) in surface {
-        let i = i as usize;
-        bits.set(i % n + PAD, (i / n) % n + PAD, i / (n * n) + PAD);
+    for ([x, y, z], _) in cells(surface, n) {
+        bits.set(x + PAD, y + PAD, z + PAD);
     }
     bits
 }

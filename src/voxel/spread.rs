@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use super::color::{pack, unpack, EMPTY};
 use super::fill::Solid;
 use super::grid::Runs;
-use super::surface::Surface;
+use super::surface::{cells, Surface};
 use super::VoxelGrid;
 
 /// One voxel of distance in a packed word.
@@ -122,8 +122,8 @@ impl Chains {
         let mut last = vec![NO_VOXEL; layer];
         let mut below_run = Vec::with_capacity(firsts.len());
         let mut slice_starts = vec![0; n + 1];
-        for (i, &(index, rgb)) in surface.iter().enumerate() {
-            let (column, z) = (index as usize % layer, index as usize / layer);
+        for (i, ([x, y, z], rgb)) in cells(surface, n).enumerate() {
+            let column = x + n * y;
             while below_run.len() < firsts.len() && firsts[below_run.len()] <= z {
                 below_run.push(last.clone());
             }
@@ -196,10 +196,10 @@ impl RunWork {
 
     /// Moves the column state up to slice `z`: its surface voxels become the nearest below.
     fn enter(&mut self, chains: &Chains, surface: &Surface, z: usize) {
-        let layer = self.n * self.n;
+        let first = z * self.n * self.n;
         let voxels = chains.slice_starts[z]..chains.slice_starts[z + 1];
         for (&(index, rgb), &above) in surface[voxels.clone()].iter().zip(&chains.above[voxels]) {
-            let column = index as usize % layer;
+            let column = index as usize - first;
             self.below[column] = height_word(z, rgb);
             self.above[column] = above;
         }

@@ -38,6 +38,23 @@ pub(crate) struct Skipped {
 /// The surface: every filled cell as `(index, colour)`, by increasing index.
 pub(crate) type Surface = Vec<(u32, [u8; 3])>;
 
+/// The cells of an `n`-cube's `surface` as `([x, y, z], colour)`, in order, found by walking
+/// the rows rather than dividing (the list is sorted).
+pub(crate) fn cells(surface: &Surface, n: usize) -> impl Iterator<Item = ([usize; 3], [u8; 3])> + '_ {
+    let (mut row_start, mut y, mut z) = (0usize, 0usize, 0usize);
+    surface.iter().map(move |&(index, rgb)| {
+        let index = index as usize;
+        while index >= row_start + n {
+            row_start += n;
+            y += 1;
+            if y == n {
+                (y, z) = (0, z + 1);
+            }
+        }
+        ([index - row_start, y, z], rgb)
+    })
+}
+
 /// Rasterizes `mesh` through `fit` into an `n`-cube: every cell a triangle overlaps, with the
 /// area-weighted mean colour. Fails when no triangle is usable.
 pub(crate) fn rasterize(mesh: &Mesh, fit: &Fit, n: usize) -> Result<(Surface, Skipped)> {
