@@ -45,13 +45,18 @@ pub fn voxelize(mesh: &Mesh, cfg: &VoxelizeConfig) -> Result<VoxelGrid> {
         tracing::debug!(n, total = ?start.elapsed(), "voxelized mesh");
         return Ok(grid);
     }
-    let solid = fill::fill(&surface, n);
+    // The column links for the interior colour need only the surface, so they are made while
+    // the fill runs its serial flood. The solid lies within the surface's layers: the fill only
+    // adds voxels the surface encloses.
+    let layers = surface::layers(&surface, n);
+    let (solid, chains) =
+        rayon::join(|| fill::fill(&surface, n), || spread::Chains::new(&surface, n, layers));
     let fill_at = start.elapsed();
     let grid = if solid.interior == 0 {
         surface_grid(n, &surface)?
     } else {
         let mut grid = VoxelGrid::from_occupancy([n; 3], solid.occupancy())?;
-        spread::spread(&mut grid, &solid, &surface);
+        spread::spread(&mut grid, &solid, &surface, &chains);
         grid
     };
     let interior = solid.interior;

@@ -35,14 +35,14 @@ const NONE: u64 = u64::MAX;
 const NO_VOXEL: u32 = u32::MAX;
 
 /// Colours every voxel of `grid` (an `n`-cube whose occupancy is `solid`) from the nearest
-/// `surface` voxel; a surface voxel is its own nearest, so it keeps its colour.
-pub(crate) fn spread(grid: &mut VoxelGrid, solid: &Solid, surface: &Surface) {
+/// `surface` voxel; a surface voxel is its own nearest, so it keeps its colour. `chains` is
+/// [`Chains::new`] of the same surface.
+pub(crate) fn spread(grid: &mut VoxelGrid, solid: &Solid, surface: &Surface, chains: &Chains) {
     let Some((lo, hi)) = solid.bounds else { return };
-    let n = grid.dims()[0];
+    debug_assert!(chains.layers.contains(&lo[2]) && chains.layers.contains(&hi[2]));
+    let (lo, hi) = ([lo[0], lo[1], chains.layers.start], [hi[0], hi[1], chains.layers.end - 1]);
+    let (n, run, firsts) = (grid.dims()[0], chains.run, &chains.firsts);
     let depth = hi[2] + 1 - lo[2];
-    let run = depth.div_ceil(rayon::current_num_threads() * RUNS_PER_THREAD);
-    let firsts: Vec<usize> = (lo[2]..=hi[2]).step_by(run).collect();
-    let chains = Chains::new(surface, n, &firsts);
     let (bits, starts, colours) = grid.parts_mut();
     // The colours of each z-slice are one run of the list, from its first row's start.
     let slice_start = |z: usize| starts[z * n] as usize;
@@ -57,7 +57,7 @@ pub(crate) fn spread(grid: &mut VoxelGrid, solid: &Solid, surface: &Surface) {
     slices.par_chunks_mut(run).enumerate().for_each_init(
         || RunWork::new(n),
         |work, (k, outs)| {
-            work.start(&chains, surface, k, lo, hi);
+            work.start(chains, surface, k, lo, hi);
             for (dz, out) in outs.iter_mut().enumerate() {
                 let z = firsts[k] + dz;
                 let slice = Slice {
@@ -66,7 +66,7 @@ pub(crate) fn spread(grid: &mut VoxelGrid, solid: &Solid, surface: &Surface) {
                     bits: &bits[z * n * wpr..(z + 1) * n * wpr],
                     starts: &starts[z * n..=(z + 1) * n],
                 };
-                work.enter(&chains, surface, z);
+                work.enter(chains, surface, z);
                 work.down(&slice);
                 work.up(&slice, out);
             }
@@ -92,8 +92,14 @@ impl Slice<'_> {
     }
 }
 
-/// The surface voxels linked up their columns, and where each run of slices starts.
-struct Chains {
+/// The surface voxels linked up their columns, and the runs of slices [`spread`] works in.
+pub(crate) struct Chains {
+    /// The layers worked on.
+    layers: std::ops::Range<usize>,
+    /// Slices per run.
+    run: usize,
+    /// The first slice of each run.
+    firsts: Vec<usize>,
     /// Per surface voxel (in list order): the height word of the next surface voxel above it in
     /// its column, or [`NONE`].
     above: Vec<u64>,
@@ -113,10 +119,13 @@ fn height_word(z: usize, rgb: [u8; 3]) -> u64 {
 }
 
 impl Chains {
-    /// Links `surface` (by increasing index, so by z within each column) for runs of slices
-    /// starting at `firsts`.
-    fn new(surface: &Surface, n: usize, firsts: &[usize]) -> Self {
+    /// Links the surface of an `n`-cube (by increasing index, so by z within each column) and
+    /// splits `layers`, which must hold every solid voxel, into runs for the worker threads.
+    pub(crate) fn new(surface: &Surface, n: usize, layers: std::ops::Range<usize>) -> Self {
         let layer = n * n;
+        let threads = rayon::current_num_threads();
+        let run = layers.len().div_ceil(threads * RUNS_PER_THREAD).max(1);
+        let firsts: Vec<usize> = layers.clone().step_by(run).collect();
         let mut above = vec![NONE; surface.len()];
         let mut lowest = vec![NONE; layer];
         let mut last = vec![NO_VOXEL; layer];
@@ -141,7 +150,7 @@ impl Chains {
         for z in 0..n {
             slice_starts[z + 1] += slice_starts[z];
         }
-        Chains { above, lowest, below_run, slice_starts }
+        Chains { layers, run, firsts, above, lowest, below_run, slice_starts }
     }
 }
 
@@ -314,7 +323,7 @@ mod tests {
         for threads in [1, 2, 5] {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let mut grid = VoxelGrid::from_occupancy([n; 3], solid.occupancy()).unwrap();
-            pool.install(|| spread(&mut grid, &solid, &seeds));
+            pool.install(|| spread(&mut grid, &solid, &seeds, &Chains::new(&seeds, n, 0..n)));
             for ([x, y, z], rgb) in grid.voxels() {
                 let (d, colours) = nearest(&seeds, n, [x, y, z]);
                 assert!(colours.contains(&rgb), "colour at {x},{y},{z} (distance {d})");
@@ -335,7 +344,7 @@ mod tests {
         let seeds: Surface = vec![((2 + n * (3 + n * 4)) as u32, [5, 6, 7])];
         let solid = Solid::full(n);
         let mut grid = VoxelGrid::from_occupancy([n; 3], solid.occupancy()).unwrap();
-        spread(&mut grid, &solid, &seeds);
+        spread(&mut grid, &solid, &seeds, &Chains::new(&seeds, n, 0..n));
         assert!(grid.voxels().all(|(_, rgb)| rgb == [5, 6, 7]));
         assert_eq!(grid.count(), n * n * n);
     }
@@ -351,7 +360,7 @@ mod tests {
         let seeds: Surface = vec![(row(0), left), (row(4), right)];
         let solid = Solid::from_row(n, 3, 3, &[0, 1, 2, 4, 5, 6]);
         let mut grid = VoxelGrid::from_occupancy([n; 3], solid.occupancy()).unwrap();
-        spread(&mut grid, &solid, &seeds);
+        spread(&mut grid, &solid, &seeds, &Chains::new(&seeds, n, 0..n));
         let got: Vec<Option<[u8; 3]>> = (0..n).map(|x| grid.get(x, 3, 3)).collect();
         let (l, r) = (Some(left), Some(right));
         assert_eq!(got, vec![l, l, l, None, r, r, r]);

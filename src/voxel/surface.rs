@@ -40,7 +40,10 @@ pub(crate) type Surface = Vec<(u32, [u8; 3])>;
 
 /// The cells of an `n`-cube's `surface` as `([x, y, z], colour)`, in order, found by walking
 /// the rows rather than dividing (the list is sorted).
-pub(crate) fn cells(surface: &Surface, n: usize) -> impl Iterator<Item = ([usize; 3], [u8; 3])> + '_ {
+pub(crate) fn cells(
+    surface: &Surface,
+    n: usize,
+) -> impl Iterator<Item = ([usize; 3], [u8; 3])> + '_ {
     let (mut row_start, mut y, mut z) = (0usize, 0usize, 0usize);
     surface.iter().map(move |&(index, rgb)| {
         let index = index as usize;
@@ -53,6 +56,15 @@ pub(crate) fn cells(surface: &Surface, n: usize) -> impl Iterator<Item = ([usize
         }
         ([index - row_start, y, z], rgb)
     })
+}
+
+/// The layers (z) from the lowest to the highest cell of an `n`-cube's `surface`.
+pub(crate) fn layers(surface: &Surface, n: usize) -> std::ops::Range<usize> {
+    let z_of = |cell: &(u32, [u8; 3])| cell.0 as usize / (n * n);
+    match (surface.first(), surface.last()) {
+        (Some(first), Some(last)) => z_of(first)..z_of(last) + 1,
+        _ => 0..0,
+    }
 }
 
 /// Rasterizes `mesh` through `fit` into an `n`-cube: every cell a triangle overlaps, with the
