@@ -34,8 +34,10 @@ pub(crate) fn to_srgb(linear: [f32; 3]) -> [u8; 3] {
         (0..TABLE_SIZE).map(|i| (linear_to_srgb(i as f32 / last) * 255.0).round() as u8).collect()
     });
     let last = (TABLE_SIZE - 1) as f32;
-    // `as usize` maps NaN to 0 and saturates; `min` keeps the index in range.
-    linear.map(|c| table[((c.clamp(0.0, 1.0) * last).round() as usize).min(TABLE_SIZE - 1)])
+    // Adding a half before `as usize` rounds (the value is not negative) without a library call;
+    // `as usize` maps NaN to 0 and saturates, and `min` keeps the index in range.
+    let byte = |c: f32| table[((c.clamp(0.0, 1.0) * last + 0.5) as usize).min(TABLE_SIZE - 1)];
+    [byte(linear[0]), byte(linear[1]), byte(linear[2])]
 }
 
 /// A texture as one triangle sees it: the image, the corner UVs already transformed, the wraps.
@@ -105,7 +107,12 @@ impl<'a> TriShade<'a> {
             let texel = bilinear(t.image, t.wrap, uv);
             c = [0, 1, 2].map(|i| c[i] * texel[i]);
         }
-        c.map(|v| if v.is_finite() { v } else { 0.0 })
+        for v in &mut c {
+            if !v.is_finite() {
+                *v = 0.0;
+            }
+        }
+        c
     }
 
     /// Mean linear colour over a clipped piece with barycentric `corners`, area `area` and
