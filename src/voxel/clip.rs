@@ -20,14 +20,11 @@ pub(crate) struct Piece {
 }
 
 impl Piece {
-    /// The whole triangle with corners `v` (in grid space).
-    pub(crate) fn triangle(v: [[f32; 3]; 3]) -> Self {
-        let mut piece =
-            Piece { pos: [[0.0; 3]; MAX_CORNERS], bary: [[0.0; 2]; MAX_CORNERS], len: 3 };
-        piece.pos[..3].copy_from_slice(&v);
-        piece.bary[1] = [1.0, 0.0];
-        piece.bary[2] = [0.0, 1.0];
-        piece
+    /// Makes this the whole triangle with corners `v` (in grid space).
+    fn set_triangle(&mut self, v: [[f32; 3]; 3]) {
+        self.pos[..3].copy_from_slice(&v);
+        self.bary[..3].copy_from_slice(&[[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]);
+        self.len = 3;
     }
 
     /// True when nothing is left.
@@ -57,7 +54,8 @@ impl Piece {
     }
 
     /// The part with `lo <= coordinate <= hi` along `axis`, given the piece's own extent there:
-    /// `self` when it lies inside already, else the clipped part, built in `buf`.
+    /// `self` when it lies inside already, else the clipped part, built in `buf` (with `mid`
+    /// for a part cut on both sides).
     #[inline]
     fn cut<'a>(
         &'a self,
@@ -66,6 +64,7 @@ impl Piece {
         hi: f32,
         extent: (f32, f32),
         buf: &'a mut Piece,
+        mid: &mut Piece,
     ) -> &'a Piece {
         match (extent.0 < lo, extent.1 > hi) {
             (false, false) => self,
@@ -78,8 +77,7 @@ impl Piece {
                 buf
             }
             (true, true) => {
-                let mut mid = Piece::empty();
-                self.keep_into(axis, lo, 1.0, &mut mid);
+                self.keep_into(axis, lo, 1.0, mid);
                 mid.keep_into(axis, hi, -1.0, buf);
                 buf
             }
@@ -155,36 +153,69 @@ pub(crate) fn cell_range(min: f32, max: f32, n: usize) -> (i32, i32) {
 
 /// Calls `visit` with every cell `[x, y, z]` of an `n`-grid that the grid-space triangle `v`
 /// meets and whose z lies in `z0..=z1`, and the part of the triangle inside that cell.
+#[cfg(test)]
 pub(crate) fn for_each_piece(
     v: [[f32; 3]; 3],
     n: usize,
     z0: i32,
     z1: i32,
-    mut visit: impl FnMut([usize; 3], &Piece),
+    visit: impl FnMut([usize; 3], &Piece),
 ) {
-    let tri = Piece::triangle(v);
-    let (mut layer_buf, mut row_buf, mut cell_buf) =
-        (Piece::empty(), Piece::empty(), Piece::empty());
-    let ez = tri.extent(2);
-    let (za, zb) = cell_range(ez.0, ez.1, n);
-    for z in za.max(z0)..=zb.min(z1) {
-        let layer = tri.cut(2, z as f32, z as f32 + 1.0, ez, &mut layer_buf);
-        if layer.is_empty() {
-            continue;
-        }
-        let ey = layer.extent(1);
-        let (ya, yb) = cell_range(ey.0, ey.1, n);
-        for y in ya..=yb {
-            let row = layer.cut(1, y as f32, y as f32 + 1.0, ey, &mut row_buf);
-            if row.is_empty() {
+    Clipper::default().for_each_piece(v, n, z0, z1, visit);
+}
+
+/// The pieces being cut, kept from triangle to triangle so they are not set up each time.
+#[derive(Clone, Debug)]
+pub(crate) struct Clipper {
+    tri: Piece,
+    layer: Piece,
+    row: Piece,
+    cell: Piece,
+    mid: Piece,
+}
+
+impl Default for Clipper {
+    fn default() -> Self {
+        let empty = Piece::empty();
+        Clipper { tri: empty, layer: empty, row: empty, cell: empty, mid: empty }
+    }
+}
+
+impl Clipper {
+    /// Calls `visit` with every cell `[x, y, z]` of an `n`-grid that the grid-space triangle
+    /// `v` meets and whose z lies in `z0..=z1`, and the part of the triangle inside that cell.
+    pub(crate) fn for_each_piece(
+        &mut self,
+        v: [[f32; 3]; 3],
+        n: usize,
+        z0: i32,
+        z1: i32,
+        mut visit: impl FnMut([usize; 3], &Piece),
+    ) {
+        let Clipper { tri, layer: layer_buf, row: row_buf, cell: cell_buf, mid } = self;
+        tri.set_triangle(v);
+        let tri = &*tri;
+        let ez = tri.extent(2);
+        let (za, zb) = cell_range(ez.0, ez.1, n);
+        for z in za.max(z0)..=zb.min(z1) {
+            let layer = tri.cut(2, z as f32, z as f32 + 1.0, ez, layer_buf, mid);
+            if layer.is_empty() {
                 continue;
             }
-            let ex = row.extent(0);
-            let (xa, xb) = cell_range(ex.0, ex.1, n);
-            for x in xa..=xb {
-                let piece = row.cut(0, x as f32, x as f32 + 1.0, ex, &mut cell_buf);
-                if !piece.is_empty() {
-                    visit([x as usize, y as usize, z as usize], piece);
+            let ey = layer.extent(1);
+            let (ya, yb) = cell_range(ey.0, ey.1, n);
+            for y in ya..=yb {
+                let row = layer.cut(1, y as f32, y as f32 + 1.0, ey, row_buf, mid);
+                if row.is_empty() {
+                    continue;
+                }
+                let ex = row.extent(0);
+                let (xa, xb) = cell_range(ex.0, ex.1, n);
+                for x in xa..=xb {
+                    let piece = row.cut(0, x as f32, x as f32 + 1.0, ex, cell_buf, mid);
+                    if !piece.is_empty() {
+                        visit([x as usize, y as usize, z as usize], piece);
+                    }
                 }
             }
         }

@@ -12,7 +12,7 @@ use std::cell::RefCell;
 
 use rayon::prelude::*;
 
-use super::clip::for_each_piece;
+use super::clip::Clipper;
 use super::color::{to_srgb, TriShade};
 use super::fit::Fit;
 use super::overlap::{place, Placed, Reject};
@@ -90,7 +90,7 @@ pub(crate) fn rasterize(mesh: &Mesh, fit: &Fit, n: usize) -> Result<(Surface, Sk
         .into_par_iter()
         .map(|z| {
             let layer = Layer { n, z, uniform };
-            SUMS.with_borrow_mut(|sums| layer.run(&tris, layers.get(z), sums))
+            WORKER.with_borrow_mut(|worker| layer.run(&tris, layers.get(z), worker))
         })
         .collect();
     Ok((surface.concat(), skipped))
@@ -200,10 +200,17 @@ struct Sums {
     touched: Vec<u64>,
 }
 
+/// What a worker thread keeps from layer to layer: its sums and its clipping buffers.
+#[derive(Default)]
+struct Worker {
+    sums: Sums,
+    clipper: Clipper,
+}
+
 thread_local! {
-    /// Each worker thread's sums, kept for the next layer and the next mesh so they are
+    /// Each worker thread's state, kept for the next layer and the next mesh so it is
     /// allocated once.
-    static SUMS: RefCell<Sums> = RefCell::default();
+    static WORKER: RefCell<Worker> = RefCell::default();
 }
 
 impl Sums {
@@ -245,8 +252,9 @@ impl Sums {
 impl Layer {
     /// Rasterizes the triangles `tris[k]` for `k` in `list` into this layer and lists the cells
     /// it filled, by increasing index.
-    fn run(&self, tris: &[Prepared], list: &[u32], sums: &mut Sums) -> Surface {
+    fn run(&self, tris: &[Prepared], list: &[u32], worker: &mut Worker) -> Surface {
         let (n, z) = (self.n, self.z);
+        let Worker { sums, clipper } = worker;
         sums.start(n * n);
         let local = |c: [usize; 3]| c[0] + n * c[1];
         for &k in list {
@@ -260,7 +268,7 @@ impl Layer {
                 sums.add(local(cell), weight + TOUCH_WEIGHT, rgb);
                 continue;
             }
-            for_each_piece(placed.v, n, z as i32, z as i32, |cell, piece| {
+            clipper.for_each_piece(placed.v, n, z as i32, z as i32, |cell, piece| {
                 let (weight, rgb) = match self.uniform {
                     Some(rgb) => (1.0, rgb),
                     None => {
@@ -280,6 +288,7 @@ impl Layer {
 mod tests {
     use super::*;
     use crate::mesh::{Material, Triangle};
+    use crate::voxel::clip::for_each_piece;
 
     fn tri(positions: [[f32; 3]; 3], material: usize) -> Triangle {
         Triangle { positions, colors: None, uvs: None, material }
