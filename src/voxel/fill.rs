@@ -12,8 +12,9 @@
 //! stays hollow. The price is that a groove or slot at most `2 * CLOSE` voxels wide and
 //! enclosed on all but its thin side can fill too, as closing does.
 //!
-//! Everything works on bit rows along x (one bit per voxel, 64 to a word) in a grid padded by
-//! `CLOSE + 1` on every side, so the padding is always outside and the flood can start there.
+//! Everything works on bit rows along x (one bit per voxel, 64 to a word) in the surface's
+//! bounding box padded by `CLOSE + 1` on every side, so the padding is always outside and the
+//! flood can start there; the rest of the grid is outside anyway.
 
 use rayon::prelude::*;
 
@@ -23,21 +24,21 @@ use super::surface::{cells, Surface};
 /// Closing radius in voxels.
 pub(crate) const CLOSE: usize = 1;
 
-/// Padding around the grid: the grown surface never reaches the outermost layer.
+/// Padding around the box: the grown surface never reaches the outermost layer.
 const PAD: usize = CLOSE + 1;
 
-/// A cube of bits, edge `m`, stored as rows along x of `wpr` words; row `y + m * z`.
+/// A box of bits, `dims` cells, stored as rows along x of `wpr` words; row `y + dims[1] * z`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Bits {
-    m: usize,
+    dims: [usize; 3],
     wpr: usize,
     data: Vec<u64>,
 }
 
 impl Bits {
-    fn new(m: usize) -> Self {
-        let wpr = m.div_ceil(64);
-        Bits { m, wpr, data: vec![0; wpr * m * m] }
+    fn new(dims: [usize; 3]) -> Self {
+        let wpr = dims[0].div_ceil(64);
+        Bits { dims, wpr, data: vec![0; wpr * dims[1] * dims[2]] }
     }
 
     #[inline]
@@ -45,26 +46,32 @@ impl Bits {
         &self.data[r * self.wpr..(r + 1) * self.wpr]
     }
 
+    /// Words in one z-slice.
+    fn slice_len(&self) -> usize {
+        self.wpr * self.dims[1]
+    }
+
     #[cfg(test)]
     fn get(&self, x: usize, y: usize, z: usize) -> bool {
-        let word = self.data[(y + self.m * z) * self.wpr + x / 64];
+        let word = self.data[(y + self.dims[1] * z) * self.wpr + x / 64];
         word >> (x % 64) & 1 == 1
     }
 
     #[inline]
     fn set(&mut self, x: usize, y: usize, z: usize) {
-        self.data[(y + self.m * z) * self.wpr + x / 64] |= 1 << (x % 64);
+        self.data[(y + self.dims[1] * z) * self.wpr + x / 64] |= 1 << (x % 64);
     }
 
-    /// Bits of the last word of each row that lie inside the cube.
+    /// Bits of the last word of each row that lie inside the box.
     fn last_mask(&self) -> u64 {
-        last_mask(self.m)
+        last_mask(self.dims[0])
     }
 
-    /// Flips every bit inside the cube.
+    /// Flips every bit inside the box.
     fn invert(&mut self) {
         let (mask, wpr) = (self.last_mask(), self.wpr);
-        self.data.par_chunks_mut(wpr * self.m).for_each(|slice| {
+        let slice = self.slice_len();
+        self.data.par_chunks_mut(slice).for_each(|slice| {
             for row in slice.chunks_mut(wpr) {
                 row.iter_mut().for_each(|w| *w = !*w);
                 row[wpr - 1] &= mask;
@@ -77,10 +84,13 @@ impl Bits {
     }
 }
 
-/// The solid voxels of an `n`-cube.
+/// The solid voxels of an `n`-cube, kept in a padded box of it.
 #[derive(Clone, Debug)]
 pub(crate) struct Solid {
+    n: usize,
+    /// The box, whose cell `[PAD; 3]` is the grid's cell `origin`.
     bits: Bits,
+    origin: [usize; 3],
     /// Solid voxels that are not surface voxels.
     pub interior: usize,
     /// Inclusive bounds of the solid voxels, `None` when there are none.
@@ -88,16 +98,18 @@ pub(crate) struct Solid {
 }
 
 impl Solid {
-    /// True when `(x, y, z)` of the unpadded grid is solid.
+    /// True when `(x, y, z)` of the grid is solid.
     #[cfg(test)]
     pub(crate) fn contains(&self, x: usize, y: usize, z: usize) -> bool {
-        self.bits.get(x + PAD, y + PAD, z + PAD)
+        let p = [x, y, z];
+        let b: Vec<usize> = (0..3).map(|a| (p[a] + PAD).wrapping_sub(self.origin[a])).collect();
+        (0..3).all(|a| b[a] < self.bits.dims[a]) && self.bits.get(b[0], b[1], b[2])
     }
 
     /// A solid filling the whole `n`-cube, for tests.
     #[cfg(test)]
     pub(crate) fn full(n: usize) -> Solid {
-        let mut bits = Bits::new(n + 2 * PAD);
+        let mut bits = Bits::new([n + 2 * PAD; 3]);
         for z in 0..n {
             for y in 0..n {
                 for x in 0..n {
@@ -105,35 +117,37 @@ impl Solid {
                 }
             }
         }
-        Solid { bits, interior: n * n * n, bounds: Some(([0; 3], [n - 1; 3])) }
+        let bounds = Some(([0; 3], [n - 1; 3]));
+        Solid { n, bits, origin: [0; 3], interior: n * n * n, bounds }
     }
 
     /// A solid made of the voxels `xs` of row `(y, z)`, for tests.
     #[cfg(test)]
     pub(crate) fn from_row(n: usize, y: usize, z: usize, xs: &[usize]) -> Solid {
-        let mut bits = Bits::new(n + 2 * PAD);
+        let mut bits = Bits::new([n + 2 * PAD; 3]);
         for &x in xs {
             bits.set(x + PAD, y + PAD, z + PAD);
         }
         let (lo, hi) = (xs.iter().min().copied(), xs.iter().max().copied());
         let bounds = lo.zip(hi).map(|(lo, hi)| ([lo, y, z], [hi, y, z]));
-        Solid { bits, interior: xs.len(), bounds }
+        Solid { n, bits, origin: [0; 3], interior: xs.len(), bounds }
     }
 
-    /// The solid voxels as [`super::VoxelGrid`] occupancy: unpadded rows along x of
+    /// The solid voxels as [`super::VoxelGrid`] occupancy of the whole grid: rows along x of
     /// `ceil(n / 64)` words, row `y + n * z`.
     pub(crate) fn occupancy(&self) -> Vec<u64> {
-        let m = self.bits.m;
-        let n = m - 2 * PAD;
+        let (n, [ox, oy, oz]) = (self.n, self.origin);
         let (wpr, mask) = (n.div_ceil(64), last_mask(n));
+        let [_, my, mz] = self.bits.dims;
         let mut out = vec![0u64; wpr * n * n];
         out.par_chunks_mut(wpr * n).enumerate().for_each(|(z, slice)| {
+            // Box slice and row `i + PAD` hold grid slice and row `o + i`.
+            let Some(bz) = (z + PAD).checked_sub(oz).filter(|&bz| bz < mz) else { return };
             for (y, dst) in slice.chunks_exact_mut(wpr).enumerate() {
-                let src = self.bits.row(y + PAD + m * (z + PAD));
-                for (i, word) in dst.iter_mut().enumerate() {
-                    let above = src.get(i + 1).map_or(0, |w| w << (64 - PAD));
-                    *word = src[i] >> PAD | above;
-                }
+                let Some(by) = (y + PAD).checked_sub(oy).filter(|&by| by < my) else { continue };
+                let src = self.bits.row(by + my * bz);
+                // Grid bit x is box bit x + PAD - ox.
+                shifted_copy(src, PAD as isize - ox as isize, dst);
                 dst[wpr - 1] &= mask;
             }
         });
@@ -141,39 +155,62 @@ impl Solid {
     }
 }
 
+/// Writes into `dst` the bits of `src` from bit `offset` on (bit `j` of `dst` is bit
+/// `j + offset` of `src`, zero past either end).
+fn shifted_copy(src: &[u64], offset: isize, dst: &mut [u64]) {
+    let (words, bits) = (offset.div_euclid(64), offset.rem_euclid(64) as u32);
+    let get = |i: isize| usize::try_from(i).ok().and_then(|i| src.get(i)).copied().unwrap_or(0);
+    for (i, d) in dst.iter_mut().enumerate() {
+        let at = i as isize + words;
+        let high = if bits == 0 { 0 } else { get(at + 1) << (64 - bits) };
+        *d = get(at) >> bits | high;
+    }
+}
+
 /// Fills the inside of `surface` (the filled cells of an `n`-cube) by the rule in the module
 /// comment.
 pub(crate) fn fill(surface: &Surface, n: usize) -> Solid {
-    let mut bits = surface_bits(surface, n);
+    let Some((lo, hi)) = cell_bounds(surface, n) else {
+        let bits = Bits::new([1; 3]);
+        return Solid { n, bits, origin: [0; 3], interior: 0, bounds: None };
+    };
+    let dims = [0, 1, 2].map(|a| hi[a] + 1 - lo[a] + 2 * PAD);
+    let mut bits = Bits::new(dims);
+    for ([x, y, z], _) in cells(surface, n) {
+        bits.set(x + PAD - lo[0], y + PAD - lo[1], z + PAD - lo[2]);
+    }
     // The list holds each cell once.
     let shell = surface.len();
-    let mut scratch = Bits::new(bits.m);
+    let mut scratch = Bits::new(dims);
     dilate(&mut bits, &mut scratch, CLOSE);
     bits.invert();
     let mut outside = flood(&bits);
     dilate(&mut outside, &mut scratch, CLOSE);
     outside.invert();
     let solid = outside;
-    // The padding layers are outside by construction, so bits only lie inside the grid.
-    let unpad = |c: [usize; 3]| c.map(|v| v.saturating_sub(PAD));
-    let bounds = bit_bounds(&solid.data, solid.wpr, solid.m).map(|(lo, hi)| (unpad(lo), unpad(hi)));
-    Solid { interior: solid.count().saturating_sub(shell), bits: solid, bounds }
+    // The padding layers are outside by construction, so bits only lie inside the box.
+    let to_grid = |c: [usize; 3]| [0, 1, 2].map(|a| c[a] + lo[a] - PAD);
+    let bounds = bit_bounds(&solid.data, solid.wpr, dims[1]).map(|(a, b)| (to_grid(a), to_grid(b)));
+    Solid { n, origin: lo, interior: solid.count().saturating_sub(shell), bits: solid, bounds }
 }
 
-/// Occupancy of the `surface` cells of an `n`-cube, padded by [`PAD`].
-fn surface_bits(surface: &Surface, n: usize) -> Bits {
-    let mut bits = Bits::new(n + 2 * PAD);
-    for ([x, y, z], _) in cells(surface, n) {
-        bits.set(x + PAD, y + PAD, z + PAD);
+/// Smallest box `(min, max)` (inclusive) holding every cell of an `n`-cube's `surface`.
+fn cell_bounds(surface: &Surface, n: usize) -> Option<([usize; 3], [usize; 3])> {
+    let (mut lo, mut hi) = ([usize::MAX; 3], [0; 3]);
+    for (c, _) in cells(surface, n) {
+        for a in 0..3 {
+            (lo[a], hi[a]) = (lo[a].min(c[a]), hi[a].max(c[a]));
+        }
     }
-    bits
+    (!surface.is_empty()).then_some((lo, hi))
 }
 
 /// Grows `bits` by `k` voxels along every axis at once (a cube of edge `2k + 1`) as three
 /// one-axis passes; `scratch` is a buffer of the same size.
 fn dilate(bits: &mut Bits, scratch: &mut Bits, k: usize) {
     let (wpr, mask) = (bits.wpr, bits.last_mask());
-    bits.data.par_chunks_mut(wpr * bits.m).for_each(|slice| {
+    let slice = bits.slice_len();
+    bits.data.par_chunks_mut(slice).for_each(|slice| {
         for row in slice.chunks_mut(wpr) {
             for _ in 0..k {
                 spread_row(row);
@@ -181,21 +218,23 @@ fn dilate(bits: &mut Bits, scratch: &mut Bits, k: usize) {
             row[wpr - 1] &= mask;
         }
     });
-    or_shifted(bits, scratch, k, 1);
-    or_shifted(scratch, bits, k, bits.m);
+    let [_, my, mz] = bits.dims;
+    or_shifted(bits, scratch, k, 1, my);
+    or_shifted(scratch, bits, k, my, mz);
 }
 
 /// Writes into `dst` each row of `src` ORed with its neighbours `1..=k` rows away (rows
-/// `stride` apart) within one line of `m` rows: `stride` 1 grows along y, `stride` m along z.
-fn or_shifted(src: &Bits, dst: &mut Bits, k: usize, stride: usize) {
-    let (m, wpr) = (src.m, src.wpr);
+/// `stride` apart) within one line of `len` rows: `stride` 1 and `len` the box's height grow
+/// along y, `stride` the height and `len` the depth along z.
+fn or_shifted(src: &Bits, dst: &mut Bits, k: usize, stride: usize, len: usize) {
+    let (my, wpr, slice_len) = (src.dims[1], src.wpr, src.slice_len());
     // One z-slice of rows per task.
-    dst.data.par_chunks_mut(wpr * m).enumerate().for_each(|(z, slice)| {
-        slice.copy_from_slice(&src.data[z * m * wpr..][..m * wpr]);
+    dst.data.par_chunks_mut(slice_len).enumerate().for_each(|(z, slice)| {
+        slice.copy_from_slice(&src.data[z * slice_len..][..slice_len]);
         for (dy, row) in slice.chunks_mut(wpr).enumerate() {
-            let r = dy + m * z;
-            let pos = (r / stride) % m;
-            for p in pos.saturating_sub(k)..=(pos + k).min(m - 1) {
+            let r = dy + my * z;
+            let pos = (r / stride) % len;
+            for p in pos.saturating_sub(k)..=(pos + k).min(len - 1) {
                 if p == pos {
                     continue;
                 }
@@ -221,9 +260,9 @@ fn spread_row(row: &mut [u64]) {
 /// the padding and so is free. A scanline flood: each row is filled along x in word steps, then
 /// passes its bits to the four neighbouring rows, which are queued when they gain bits.
 fn flood(free: &Bits) -> Bits {
-    let (m, wpr) = (free.m, free.wpr);
-    let mut out = Bits::new(m);
-    let mut queued = vec![false; m * m];
+    let ([_, my, mz], wpr) = (free.dims, free.wpr);
+    let mut out = Bits::new(free.dims);
+    let mut queued = vec![false; my * mz];
     let mut stack = vec![0usize];
     out.data[0] = 1;
     queued[0] = true;
@@ -232,12 +271,12 @@ fn flood(free: &Bits) -> Bits {
         queued[r] = false;
         seeds.copy_from_slice(out.row(r));
         fill_runs(&seeds, free.row(r), &mut out.data[r * wpr..(r + 1) * wpr]);
-        let (y, z) = (r % m, r / m);
+        let (y, z) = (r % my, r / my);
         let neighbours = [
             (y > 0).then(|| r - 1),
-            (y + 1 < m).then(|| r + 1),
-            (z > 0).then(|| r - m),
-            (z + 1 < m).then(|| r + m),
+            (y + 1 < my).then(|| r + 1),
+            (z > 0).then(|| r - my),
+            (z + 1 < mz).then(|| r + my),
         ];
         for nb in neighbours.into_iter().flatten() {
             let mut gained = false;
@@ -336,13 +375,60 @@ mod tests {
 
     #[test]
     fn dilate_grows_a_cube() {
-        let mut b = Bits::new(70);
+        let dims = [70, 9, 11];
+        let mut b = Bits::new(dims);
         b.set(64, 5, 5);
         let mut d = b.clone();
-        dilate(&mut d, &mut Bits::new(70), 2);
+        dilate(&mut d, &mut Bits::new(dims), 2);
         assert_eq!(d.count(), 125);
         assert!(d.get(62, 3, 3) && d.get(66, 7, 7) && !d.get(67, 5, 5) && !d.get(61, 5, 5));
-        assert_eq!(bit_bounds(&d.data, d.wpr, d.m), Some(([62, 3, 3], [66, 7, 7])));
+        assert_eq!(bit_bounds(&d.data, d.wpr, dims[1]), Some(([62, 3, 3], [66, 7, 7])));
+    }
+
+    #[test]
+    fn shifted_copy_moves_bits_both_ways_across_words() {
+        let src = [1u64 << 63 | 1, 0b101];
+        let mut dst = [0u64; 2];
+        shifted_copy(&src, 0, &mut dst);
+        assert_eq!(dst, src);
+        shifted_copy(&src, 63, &mut dst);
+        assert_eq!(dst, [0b1011, 0]);
+        shifted_copy(&src, -2, &mut dst);
+        assert_eq!(dst, [0b100, 1 << 1 | 0b10100]);
+        shifted_copy(&src, -64, &mut dst);
+        assert_eq!(dst, [0, 1 << 63 | 1]);
+    }
+
+    #[test]
+    fn solid_in_a_box_off_the_corner() {
+        // A closed box away from the grid's corner and edges, so the fill works in a cropped
+        // box: the occupancy maps back to the same grid cells.
+        let n = 100;
+        let walls: Vec<[usize; 3]> = box_walls(0, 5, &[], &[])
+            .into_iter()
+            .map(|[x, y, z]| [x + 70, y + 3, z + 40])
+            .collect();
+        let solid = fill(&cells(n, walls.iter().copied()), n);
+        assert_eq!(solid.interior, 4 * 4 * 4);
+        assert_eq!(solid.bounds, Some(([70, 3, 40], [75, 8, 45])));
+        let occupancy = solid.occupancy();
+        let wpr = n.div_ceil(64);
+        let mut filled = vec![];
+        for (w, &word) in occupancy.iter().enumerate() {
+            for b in 0..64 {
+                if word >> b & 1 == 1 {
+                    let (row, x) = (w / wpr, (w % wpr) * 64 + b);
+                    filled.push([x, row % n, row / n]);
+                }
+            }
+        }
+        assert_eq!(filled.len(), 6 * 6 * 6);
+        assert!(filled.iter().all(|c| (70..76).contains(&c[0])
+            && (3..9).contains(&c[1])
+            && (40..46).contains(&c[2])));
+        assert!(
+            solid.contains(72, 5, 42) && !solid.contains(69, 5, 42) && !solid.contains(0, 0, 0)
+        );
     }
 
     #[test]
