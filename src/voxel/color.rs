@@ -51,8 +51,11 @@ struct Texture<'a> {
 /// Everything needed to colour points of one triangle.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TriShade<'a> {
-    base: [f32; 3],
-    corners: Option<[[f32; 3]; 3]>,
+    /// The colour before the texture, as an affine function of the barycentric `(b1, b2)`:
+    /// `linear[0] + b1 linear[1] + b2 linear[2]` (base colour × interpolated vertex colour).
+    linear: [[f32; 3]; 3],
+    /// True when the triangle has no vertex colours.
+    plain: bool,
     texture: Option<Texture<'a>>,
     /// Texels covered per unit of barycentric area (the whole triangle has 0.5).
     texel_density: f32,
@@ -70,7 +73,14 @@ impl<'a> TriShade<'a> {
     pub(crate) fn new(mesh: &'a Mesh, tri: &Triangle) -> Self {
         let material = mesh.materials.get(tri.material).unwrap_or_else(|| fallback_material());
         let base = [0, 1, 2].map(|i| material.base_color[i]);
-        let corners = tri.colors.map(|c| c.map(|rgba| [rgba[0], rgba[1], rgba[2]]));
+        let linear = match tri.colors {
+            None => [base, [0.0; 3], [0.0; 3]],
+            Some(k) => {
+                let corner = |v: usize| [0, 1, 2].map(|i| base[i] * k[v][i]);
+                let (k0, k1, k2) = (corner(0), corner(1), corner(2));
+                [k0, [0, 1, 2].map(|i| k1[i] - k0[i]), [0, 1, 2].map(|i| k2[i] - k0[i])]
+            }
+        };
         let texture = material.texture.as_ref().and_then(|t| {
             let image = mesh.images.get(t.image).filter(|im| usable(im))?;
             let uvs = tri.uvs?.map(|uv| {
@@ -87,22 +97,20 @@ impl<'a> TriShade<'a> {
             let texels = t.image.width as f32 * t.image.height as f32;
             ((a[0] * b[1] - a[1] * b[0]).abs() * texels).min(f32::MAX)
         });
-        TriShade { base, corners, texture, texel_density }
+        TriShade { linear, plain: tri.colors.is_none(), texture, texel_density }
     }
 
     /// The colour when it is the same everywhere on the triangle.
     pub(crate) fn flat(&self) -> Option<[f32; 3]> {
-        (self.corners.is_none() && self.texture.is_none()).then_some(self.base)
+        (self.plain && self.texture.is_none()).then_some(self.linear[0])
     }
 
     /// Linear colour at barycentric `(b1, b2)`.
     pub(crate) fn at(&self, b: [f32; 2]) -> [f32; 3] {
-        let w = [1.0 - b[0] - b[1], b[0], b[1]];
-        let mut c = self.base;
-        if let Some(k) = &self.corners {
-            c = [0, 1, 2].map(|i| c[i] * (w[0] * k[0][i] + w[1] * k[1][i] + w[2] * k[2][i]));
-        }
+        let l = &self.linear;
+        let mut c = [0, 1, 2].map(|i| l[0][i] + b[0] * l[1][i] + b[1] * l[2][i]);
         if let Some(t) = &self.texture {
+            let w = [1.0 - b[0] - b[1], b[0], b[1]];
             let uv = [0, 1].map(|i| w[0] * t.uvs[0][i] + w[1] * t.uvs[1][i] + w[2] * t.uvs[2][i]);
             let texel = bilinear(t.image, t.wrap, uv);
             c = [0, 1, 2].map(|i| c[i] * texel[i]);

@@ -1,6 +1,8 @@
 //! Fitting a model into a cube grid: one uniform scale so the longest extent fills the room left
 //! by the margin, centred on every axis, aspect ratio kept.
 
+use rayon::prelude::*;
+
 use crate::mesh::{Mesh, Triangle};
 
 /// How far (in voxels) a fitted mesh is pulled in from the edges of its room, so that faces lying
@@ -66,17 +68,24 @@ pub(crate) fn is_finite(t: &Triangle) -> bool {
 /// Bounds of the corners of every triangle whose corners are all finite, or `None` when there is
 /// no such triangle. Non-finite triangles are left out so one NaN cannot spoil the fit.
 pub(crate) fn finite_bounds(mesh: &Mesh) -> Option<([f64; 3], [f64; 3])> {
-    let mut corners =
-        mesh.triangles.iter().filter(|t| is_finite(t)).flat_map(|t| t.positions.iter());
-    let first = corners.next()?.map(f64::from);
-    let (mut lo, mut hi) = (first, first);
-    for p in corners {
-        for a in 0..3 {
-            lo[a] = lo[a].min(p[a] as f64);
-            hi[a] = hi[a].max(p[a] as f64);
-        }
-    }
-    Some((lo, hi))
+    // Per-axis min and max in f32 are exact, so converting afterwards changes nothing.
+    let none = || ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]);
+    let (lo, hi) = mesh
+        .triangles
+        .par_iter()
+        .filter(|t| is_finite(t))
+        .fold(none, |(mut lo, mut hi), t| {
+            for p in &t.positions {
+                for a in 0..3 {
+                    (lo[a], hi[a]) = (lo[a].min(p[a]), hi[a].max(p[a]));
+                }
+            }
+            (lo, hi)
+        })
+        .reduce(none, |(lo, hi), (l, h)| {
+            (std::array::from_fn(|a| lo[a].min(l[a])), std::array::from_fn(|a| hi[a].max(h[a])))
+        });
+    (lo[0] <= hi[0]).then(|| (lo.map(f64::from), hi.map(f64::from)))
 }
 
 #[cfg(test)]
