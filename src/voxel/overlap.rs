@@ -36,7 +36,7 @@ fn normal_length(v: [[f32; 3]; 3]) -> Result<f64, Reject> {
 
 /// A grid-space triangle that passed the checks: its corners, area and the cells its bounding
 /// box touches.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Placed {
     /// Corners in grid space.
     pub v: [[f32; 3]; 3],

@@ -242,17 +242,21 @@ impl RunWork {
                 let cells = n + y * n + run.start..n + y * n + run.end;
                 let (head, after) = self.buf[cells.start..cells.end + n].split_at_mut(n);
                 let row = &mut head[..cells.len()];
-                let mut carried = EMPTY;
+                // The words running along x are carried in 64 bits, where adding a step cannot
+                // overflow, so the loop-carried chain is an add and a min; a result never
+                // exceeds the voxel's own 32-bit word.
+                let step = STEP as u64;
+                let mut carried = EMPTY as u64;
                 for (word, &next) in row.iter_mut().zip(&*after) {
-                    carried =
-                        (*word).min(next.saturating_add(STEP)).min(carried.saturating_add(STEP));
-                    *word = carried;
+                    let own = (*word).min(next.saturating_add(STEP)) as u64;
+                    carried = own.min(carried + step);
+                    *word = carried as u32;
                 }
-                let mut carried = EMPTY;
+                let mut carried = EMPTY as u64;
                 let outs = &mut out[slot..slot + row.len()];
-                for (word, rgb) in row.iter().zip(outs.iter_mut()).rev() {
-                    carried = (*word).min(carried.saturating_add(STEP));
-                    *rgb = unpack(carried);
+                for (&word, rgb) in row.iter().zip(outs.iter_mut()).rev() {
+                    carried = (word as u64).min(carried + step);
+                    *rgb = unpack(carried as u32);
                 }
                 slot += row.len();
             }

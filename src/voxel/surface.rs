@@ -79,11 +79,23 @@ pub(crate) fn rasterize(mesh: &Mesh, fit: &Fit, n: usize) -> Result<(Surface, Sk
     if skipped != Skipped::default() {
         tracing::debug!(?skipped, "left out triangles the voxelizer cannot use");
     }
-    let layers = Layers::new(&placed, n);
+    // The layers each triangle reaches (none for one outside the grid), compactly.
+    let spans: Vec<(u16, u16)> = placed
+        .par_iter()
+        .map(|p| match p {
+            Ok(p) if (0..3).all(|a| p.lo[a] <= p.hi[a]) => (p.lo[2] as u16, p.hi[2] as u16 + 1),
+            _ => (0, 0),
+        })
+        .collect();
+    let layers = Layers::new(&spans, n);
+    // Only triangles with layers, so usable ones, are in the order.
     let tris: Vec<Prepared> = layers
         .order
         .par_iter()
-        .map(|&(i, placed)| Prepared { placed, shade: TriShade::new(mesh, &mesh.triangles[i]) })
+        .filter_map(|&i| {
+            let placed = *placed[i as usize].as_ref().ok()?;
+            Some(Prepared { placed, shade: TriShade::new(mesh, &mesh.triangles[i as usize]) })
+        })
         .collect();
     let uniform = uniform_colour(&tris);
     let surface: Vec<Surface> = (0..n)
@@ -131,40 +143,41 @@ struct Prepared<'a> {
     shade: TriShade<'a>,
 }
 
-/// The usable triangles in order of their lowest layer, and for each layer the positions in
-/// that order of the triangles reaching it (a counting sort each).
+/// The triangles that reach into the grid in order of their lowest layer, and for each layer
+/// the positions in that order of the triangles reaching it (a counting sort each).
 struct Layers {
-    /// Mesh triangle indices with their placement, lowest layer first.
-    order: Vec<(usize, Placed)>,
+    /// Mesh triangle indices, lowest layer first.
+    order: Vec<u32>,
     starts: Vec<usize>,
     items: Vec<u32>,
 }
 
 impl Layers {
-    fn new(placed: &[Result<Placed, Reject>], n: usize) -> Self {
-        // Usable triangles that reach into the grid, in mesh order.
-        let usable = || {
-            placed.iter().enumerate().filter_map(|(i, p)| {
-                p.as_ref().ok().filter(|p| (0..3).all(|a| p.lo[a] <= p.hi[a])).map(|p| (i, *p))
-            })
-        };
-        let layers = |p: &Placed| p.lo[2] as usize..p.hi[2] as usize + 1;
+    /// From the layers `spans[i]` (a half-open range, empty for none) triangle `i` reaches in
+    /// an `n`-cube.
+    fn new(spans: &[(u16, u16)], n: usize) -> Self {
         let mut by_lowest = vec![0usize; n + 1];
-        usable().for_each(|(_, p)| by_lowest[layers(&p).start + 1] += 1);
-        prefix_sum(&mut by_lowest);
-        let mut order = vec![(0, Placed::default()); by_lowest[n]];
-        for (i, p) in usable() {
-            let slot = &mut by_lowest[layers(&p).start];
-            order[*slot] = (i, p);
-            *slot += 1;
-        }
         let mut starts = vec![0usize; n + 1];
-        order.iter().for_each(|(_, p)| layers(p).for_each(|z| starts[z + 1] += 1));
+        for &(a, b) in spans {
+            if a < b {
+                by_lowest[a as usize + 1] += 1;
+                (a..b).for_each(|z| starts[z as usize + 1] += 1);
+            }
+        }
+        prefix_sum(&mut by_lowest);
         prefix_sum(&mut starts);
+        let mut order = vec![0u32; by_lowest[n]];
+        for (i, &(a, b)) in spans.iter().enumerate() {
+            if a < b {
+                order[by_lowest[a as usize]] = i as u32;
+                by_lowest[a as usize] += 1;
+            }
+        }
         let mut fill = starts.clone();
         let mut items = vec![0u32; starts[n]];
-        for (k, (_, p)) in order.iter().enumerate() {
-            for z in layers(p) {
+        for (k, &i) in order.iter().enumerate() {
+            let (a, b) = spans[i as usize];
+            for z in a as usize..b as usize {
                 items[fill[z]] = k as u32;
                 fill[z] += 1;
             }
