@@ -88,11 +88,12 @@ pub(crate) fn rasterize(mesh: &Mesh, fit: &Fit, n: usize) -> Result<(Surface, Sk
         })
         .collect();
     let layers = Layers::new(&spans, n);
-    // Only triangles with layers, so usable ones, are in the order.
-    let tris: Vec<Prepared> = layers
+    // Only triangles with layers, so usable ones, are in the order; an exact-size map collects
+    // straight into place.
+    let tris: Vec<Option<Prepared>> = layers
         .order
         .par_iter()
-        .filter_map(|&i| {
+        .map(|&i| {
             let placed = *placed[i as usize].as_ref().ok()?;
             Some(Prepared { placed, shade: TriShade::new(mesh, &mesh.triangles[i as usize]) })
         })
@@ -131,9 +132,10 @@ fn count_skipped(placed: &[Result<Placed, Reject>]) -> Skipped {
 
 /// The single colour of a mesh whose usable triangles are all flat and alike: then overlap
 /// areas do not change any voxel's colour and clipping can be skipped.
-fn uniform_colour(tris: &[Prepared]) -> Option<[f32; 3]> {
-    let colour = tris.first()?.shade.flat()?;
-    tris.par_iter().all(|t| t.shade.flat() == Some(colour)).then_some(colour)
+fn uniform_colour(tris: &[Option<Prepared>]) -> Option<[f32; 3]> {
+    let flat = |t: &Option<Prepared>| t.as_ref().and_then(|t| t.shade.flat());
+    let colour = flat(tris.first()?)?;
+    tris.par_iter().all(|t| flat(t) == Some(colour)).then_some(colour)
 }
 
 /// A usable triangle ready for its layers: where it lies in the grid and its colour inputs.
@@ -265,13 +267,13 @@ impl Sums {
 impl Layer {
     /// Rasterizes the triangles `tris[k]` for `k` in `list` into this layer and lists the cells
     /// it filled, by increasing index.
-    fn run(&self, tris: &[Prepared], list: &[u32], worker: &mut Worker) -> Surface {
+    fn run(&self, tris: &[Option<Prepared>], list: &[u32], worker: &mut Worker) -> Surface {
         let (n, z) = (self.n, self.z);
         let Worker { sums, clipper } = worker;
         sums.start(n * n);
         let local = |c: [usize; 3]| c[0] + n * c[1];
         for &k in list {
-            let Prepared { placed, shade } = &tris[k as usize];
+            let Some(Prepared { placed, shade }) = &tris[k as usize] else { continue };
             // A triangle inside one cell (common at low resolution) needs no clipping.
             if let Some(cell) = placed.single_cell() {
                 let (weight, rgb) = match self.uniform {
