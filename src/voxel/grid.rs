@@ -69,6 +69,16 @@ impl VoxelGrid {
     /// A grid with the occupancy `bits` (rows of `ceil(nx / 64)` words, as stored) and every
     /// colour black, for a producer to colour through [`VoxelGrid::parts_mut`].
     pub(crate) fn from_occupancy(dims: [usize; 3], bits: Vec<u64>) -> Result<Self> {
+        Self::with_colours(dims, bits, None)
+    }
+
+    /// As [`VoxelGrid::from_occupancy`], with the colour list made by the caller (one entry per
+    /// set bit), so a large one can be allocated while the bits are being made.
+    pub(crate) fn with_colours(
+        dims: [usize; 3],
+        bits: Vec<u64>,
+        colours: Option<Vec<[u8; 3]>>,
+    ) -> Result<Self> {
         let mut grid = Self::new(dims)?;
         if bits.len() != grid.bits.len() {
             return Err(Error::invalid("occupancy", format!("{} words", bits.len())));
@@ -83,7 +93,14 @@ impl VoxelGrid {
             grid.starts[r + 1] = total;
         }
         grid.bits = bits;
-        grid.colours = vec![[0; 3]; total as usize];
+        grid.colours = match colours {
+            Some(c) if c.len() == total as usize => c,
+            Some(c) => {
+                let why = format!("{} colours for {total} filled cells", c.len());
+                return Err(Error::invalid("occupancy", why));
+            }
+            None => vec![[0; 3]; total as usize],
+        };
         Ok(grid)
     }
 

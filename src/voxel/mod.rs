@@ -55,7 +55,11 @@ pub fn voxelize(mesh: &Mesh, cfg: &VoxelizeConfig) -> Result<VoxelGrid> {
     let grid = if solid.interior == 0 {
         surface_grid(n, &surface)?
     } else {
-        let mut grid = VoxelGrid::from_occupancy([n; 3], solid.occupancy())?;
+        // The colour list (every solid voxel: the interior and the surface) is allocated while
+        // the occupancy is copied out of the fill's box.
+        let filled = solid.interior + surface.len();
+        let (bits, colours) = rayon::join(|| solid.occupancy(), || vec![[0u8; 3]; filled]);
+        let mut grid = VoxelGrid::with_colours([n; 3], bits, Some(colours))?;
         spread::spread(&mut grid, &solid, &surface, &chains);
         grid
     };

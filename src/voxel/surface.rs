@@ -119,15 +119,15 @@ fn nothing_usable(skipped: Skipped, total: usize) -> Error {
 }
 
 fn count_skipped(placed: &[Result<Placed, Reject>]) -> Skipped {
-    let mut skipped = Skipped::default();
-    for p in placed {
-        match p {
-            Err(Reject::Degenerate) => skipped.degenerate += 1,
-            Err(Reject::NonFinite) => skipped.non_finite += 1,
-            Ok(_) => {}
-        }
-    }
-    skipped
+    let one = |p: &Result<Placed, Reject>| match p {
+        Err(Reject::Degenerate) => Skipped { degenerate: 1, non_finite: 0 },
+        Err(Reject::NonFinite) => Skipped { degenerate: 0, non_finite: 1 },
+        Ok(_) => Skipped::default(),
+    };
+    placed.par_iter().map(one).reduce(Skipped::default, |a, b| Skipped {
+        degenerate: a.degenerate + b.degenerate,
+        non_finite: a.non_finite + b.non_finite,
+    })
 }
 
 /// The single colour of a mesh whose usable triangles are all flat and alike: then overlap
