@@ -188,10 +188,15 @@ pub(crate) fn fill(surface: &Surface, n: usize) -> Solid {
     dilate(&mut outside, &mut scratch, CLOSE);
     outside.invert();
     let solid = outside;
-    // The padding layers are outside by construction, so bits only lie inside the box.
-    let to_grid = |c: [usize; 3]| [0, 1, 2].map(|a| c[a] + lo[a] - PAD);
-    let bounds = bit_bounds(&solid.data, solid.wpr, dims[1]).map(|(a, b)| (to_grid(a), to_grid(b)));
-    Solid { n, origin: lo, interior: solid.count().saturating_sub(shell), bits: solid, bounds }
+    // The solid holds the surface and lies inside the surface's box (the padding is outside by
+    // construction, and the outside grown back reaches every voxel next to it), so its bounds
+    // are the box's.
+    debug_assert_eq!(
+        bit_bounds(&solid.data, solid.wpr, dims[1]),
+        Some(([PAD; 3], [0, 1, 2].map(|a| dims[a] - 1 - PAD)))
+    );
+    let interior = solid.count().saturating_sub(shell);
+    Solid { n, origin: lo, interior, bits: solid, bounds: Some((lo, hi)) }
 }
 
 /// Smallest box `(min, max)` (inclusive) holding every cell of an `n`-cube's `surface`.

@@ -314,7 +314,7 @@ impl Iterator for Runs<'_> {
 }
 
 /// The positions of the set bits of a word, lowest first.
-struct Ones(u64);
+pub(crate) struct Ones(pub u64);
 
 impl Iterator for Ones {
     type Item = usize;

@@ -72,9 +72,8 @@ pub fn voxelize(mesh: &Mesh, cfg: &VoxelizeConfig) -> Result<VoxelGrid> {
 fn surface_grid(n: usize, surface: &surface::Surface) -> Result<VoxelGrid> {
     let wpr = n.div_ceil(64);
     let mut bits = vec![0u64; wpr * n * n];
-    for &(i, _) in surface {
-        let (x, row) = (i as usize % n, i as usize / n);
-        bits[row * wpr + x / 64] |= 1 << (x % 64);
+    for ([x, y, z], _) in surface::cells(surface, n) {
+        bits[(y + n * z) * wpr + x / 64] |= 1 << (x % 64);
     }
     let mut grid = VoxelGrid::from_occupancy([n; 3], bits)?;
     // The surface lists its cells by increasing index, the order colours are stored in.

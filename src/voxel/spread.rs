@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use super::color::{pack, unpack, EMPTY};
 use super::fill::Solid;
 use super::grid::Runs;
-use super::surface::{cells, Surface};
+use super::surface::{cells, prefix_sum, Surface};
 use super::VoxelGrid;
 
 /// One voxel of distance in a packed word.
@@ -147,9 +147,7 @@ impl Chains {
         while below_run.len() < firsts.len() {
             below_run.push(last.clone());
         }
-        for z in 0..n {
-            slice_starts[z + 1] += slice_starts[z];
-        }
+        prefix_sum(&mut slice_starts);
         Chains { layers, run, firsts, above, lowest, below_run, slice_starts }
     }
 }

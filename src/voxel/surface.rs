@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use super::clip::Clipper;
 use super::color::{to_srgb, TriShade};
 use super::fit::Fit;
+use super::grid::Ones;
 use super::overlap::{place, Placed, Reject};
 use crate::error::{Error, Result};
 use crate::mesh::Mesh;
@@ -194,7 +195,7 @@ impl Layers {
 }
 
 /// Turns counts `[0, c0, c1, ...]` into starts `[0, c0, c0 + c1, ...]`.
-fn prefix_sum(counts: &mut [usize]) {
+pub(crate) fn prefix_sum(counts: &mut [usize]) {
     for i in 1..counts.len() {
         counts[i] += counts[i - 1];
     }
@@ -252,12 +253,10 @@ impl Sums {
     fn finish(&mut self, first: u32) -> Surface {
         let mut out = Vec::new();
         for (w, word) in self.touched.iter_mut().enumerate() {
-            let mut bits = std::mem::take(word);
-            while bits != 0 {
-                let local = w * 64 + bits.trailing_zeros() as usize;
+            for b in Ones(std::mem::take(word)) {
+                let local = w * 64 + b;
                 let sum = std::mem::take(&mut self.sums[local]);
                 out.push((first + local as u32, to_srgb([0, 1, 2].map(|i| sum[i] / sum[3]))));
-                bits &= bits - 1;
             }
         }
         out
